@@ -1,0 +1,139 @@
+// One typed config object. Every setting is described once in `settings`: its env variable,
+// its `herald serve` flag, its default and how it is parsed, so --help and README agree.
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string | undefined;
+  trustProxy: boolean;
+  redisUrl: string | undefined;
+  redisCluster: boolean;
+  apiKey: string | undefined;
+  allowedOrigins: string[];
+  registrationTtlMs: number;
+  historySize: number;
+  historyTtlMs: number;
+  maxBodyBytes: number;
+  maxFrameBytes: number;
+  maxTopics: number;
+  maxTopicLength: number;
+  maxBufferedBytes: number;
+  heartbeatMs: number;
+  clientPublish: string[];
+  clientRate: number;
+  maxConnections: number;
+  maxRegistrationsPerUser: number;
+  defaultTopics: string[];
+  flushWindowMs: number;
+  cursorSaveMs: number;
+  logLevel: string;
+  nodeId: string | undefined;
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  flag: string;
+  help: string;
+  default: Config[K];
+  parse: Parser<Config[K]>;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> => (raw, name) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  return n;
+};
+
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** "500ms", "30s", "10m", "24h", "7d", or a bare number of seconds. */
+export const duration: Parser<number> = (raw, name) => {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name} must be a duration like 500ms, 30s, 10m, 24h or a number of seconds, got "${raw}"`);
+  return Math.round(Number(m[1]) * units[m[2] ?? 's']!);
+};
+
+/** "1048576", "64kb", "1mb", "1gb" (binary units). */
+export const bytes: Parser<number> = (raw, name) => {
+  const m = /^(\d+)\s*(b|kb|kib|mb|mib|gb|gib)?$/i.exec(raw.trim());
+  if (!m) throw new ConfigError(`${name} must be a size like 65536, 64kb or 1mb, got "${raw}"`);
+  const mult: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, gib: 1024 ** 3 };
+  return Number(m[1]) * mult[(m[2] ?? 'b').toLowerCase()]!;
+};
+
+const str: Parser<string> = (raw) => raw;
+const optStr: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
+const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+const bool: Parser<boolean> = (raw, name) => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off|)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+};
+const url = (schemes: string[]): Parser<string | undefined> => (raw, name) => {
+  if (raw === '') return undefined;
+  let u: URL;
+  try { u = new URL(raw); } catch { throw new ConfigError(`${name} must be a URL, got "${raw}"`); }
+  if (!schemes.includes(u.protocol)) throw new ConfigError(`${name} must use ${schemes.join(' or ')}, got "${raw}"`);
+  return raw.replace(/\/+$/, '');
+};
+
+function s<K extends keyof Config>(key: K, env: string, flag: string, def: Config[K], parse: Parser<Config[K]>, help: string): Setting<K> {
+  return { key, env, flag, default: def, parse, help };
+}
+
+export const settings = [
+  s('port', 'HERALD_PORT', 'port', 8000, int(0, 65535), 'TCP port to listen on (0 picks a free one)'),
+  s('host', 'HERALD_HOST', 'host', '127.0.0.1', str, 'address to listen on (0.0.0.0 for all interfaces)'),
+  s('publicUrl', 'HERALD_PUBLIC_URL', 'public-url', undefined, url(['http:', 'https:', 'ws:', 'wss:']), 'base URL clients use, for the ws:// URL returned by /register (default: from the Host header)'),
+  s('trustProxy', 'HERALD_TRUST_PROXY', 'trust-proxy', false, bool, 'trust X-Forwarded-* headers from a reverse proxy'),
+  s('redisUrl', 'HERALD_REDIS_URL', 'redis-url', undefined, url(['redis:', 'rediss:']), 'Redis URL: use the redis engine (cluster mode) instead of memory'),
+  s('redisCluster', 'HERALD_REDIS_CLUSTER', 'redis-cluster', false, bool, 'the Redis URL points at a Redis Cluster (sharded pub/sub)'),
+  s('apiKey', 'HERALD_API_KEY', 'api-key', undefined, optStr, 'bearer key required by /register, /publish, /metrics and the dashboard'),
+  s('allowedOrigins', 'HERALD_ALLOWED_ORIGINS', 'allowed-origins', ['*'], list, 'comma-separated origins allowed for CORS and WebSocket upgrades (* = any)'),
+  s('registrationTtlMs', 'HERALD_REGISTRATION_TTL', 'registration-ttl', 86_400_000, duration, 'how long a registration lives unconnected'),
+  s('historySize', 'HERALD_HISTORY_SIZE', 'history-size', 1000, int(0, 1_000_000), 'messages kept per topic for recovery (0 = no history)'),
+  s('historyTtlMs', 'HERALD_HISTORY_TTL', 'history-ttl', 3_600_000, duration, 'how long a topic keeps its history after its last publish'),
+  s('maxBodyBytes', 'HERALD_MAX_BODY_BYTES', 'max-body-bytes', 1024 * 1024, bytes, 'largest HTTP request body (413 beyond)'),
+  s('maxFrameBytes', 'HERALD_MAX_FRAME_BYTES', 'max-frame-bytes', 64 * 1024, bytes, 'largest WebSocket frame a client may send (close 1009 beyond)'),
+  s('maxTopics', 'HERALD_MAX_TOPICS', 'max-topics', 100, int(1), 'topics per client'),
+  s('maxTopicLength', 'HERALD_MAX_TOPIC_LENGTH', 'max-topic-length', 256, int(1, 256), 'characters in a topic name'),
+  s('maxBufferedBytes', 'HERALD_MAX_BUFFERED_BYTES', 'max-buffered-bytes', 1024 * 1024, bytes, 'unsent bytes per socket before it is closed as a slow consumer (4008)'),
+  s('heartbeatMs', 'HERALD_HEARTBEAT', 'heartbeat', 25_000, duration, 'ping interval; a socket silent for two rounds is dropped'),
+  s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to (e.g. chat.*); empty = none'),
+  s('clientRate', 'HERALD_CLIENT_RATE', 'client-rate', 100, int(1), 'messages per second a client may send (close 1008 beyond)'),
+  s('maxConnections', 'HERALD_MAX_CONNECTIONS', 'max-connections', 200_000, int(1), 'WebSocket connections per process (503 beyond)'),
+  s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold (429 beyond)'),
+  s('defaultTopics', 'HERALD_DEFAULT_TOPICS', 'default-topics', ['cats'], list, 'topics of a registration that names none (the tutorial\'s "cats")'),
+  s('flushWindowMs', 'HERALD_FLUSH_WINDOW', 'flush-window', 2, duration, 'longest time frames may wait to be coalesced under heavy load'),
+  s('cursorSaveMs', 'HERALD_CURSOR_SAVE', 'cursor-save', 1000, duration, 'how often live cursors are saved to the engine (redis engine)'),
+  s('logLevel', 'HERALD_LOG_LEVEL', 'log-level', 'info', str, 'fatal, error, warn, info, debug, trace or silent'),
+  s('nodeId', 'HERALD_NODE_ID', 'node-id', undefined, optStr, 'name of this node in logs and /health (default: random)'),
+] as const;
+
+export const defaults: Config = Object.fromEntries(settings.map((x) => [x.key, x.default])) as unknown as Config;
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Builds the config from (lowest to highest precedence) defaults, env variables and explicit
+ * values (CLI flags, or a test's overrides). Throws ConfigError with a message naming the setting.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = {}, raw: Record<string, string | undefined> = {}, overrides: Partial<Config> = {}): Config {
+  const out: Record<string, unknown> = { ...defaults };
+  for (const x of settings) {
+    const fromEnv = env[x.env];
+    if (fromEnv !== undefined) out[x.key] = x.parse(fromEnv, x.env);
+    const fromFlag = raw[x.key];
+    if (fromFlag !== undefined) out[x.key] = x.parse(fromFlag, `--${x.flag}`);
+  }
+  const config = { ...(out as unknown as Config), ...overrides };
+  if (!logLevels.includes(config.logLevel)) throw new ConfigError(`HERALD_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${config.logLevel}"`);
+  if (config.defaultTopics.length > config.maxTopics) throw new ConfigError('HERALD_DEFAULT_TOPICS has more topics than HERALD_MAX_TOPICS');
+  return config;
+}

@@ -1,0 +1,24 @@
+import type { Message, PublishInput } from '../core/message.js';
+
+export type MessageHandler = (message: Message) => void;
+
+/** Control events between nodes: a client unregistered, so the node holding its socket closes it. */
+export type ControlEvent = { type: 'kick'; clientId: string; code: number; reason: string };
+export type ControlHandler = (event: ControlEvent) => void;
+
+/**
+ * Carries a publish to every node that has subscribers for its topic. Publishing assigns the
+ * topic's next offset and appends to its history atomically, so order and offsets agree everywhere.
+ */
+export interface Broker {
+  publish(input: PublishInput): Promise<Message>;
+  /** Deliveries for subscribed topics go to this handler, in offset order per topic. */
+  onMessage(handler: MessageHandler): void;
+  /** Resolves once messages of `topic` published from now on will reach onMessage. Idempotent. */
+  subscribe(topic: string): Promise<void>;
+  /** This node no longer wants `topic`. */
+  unsubscribe(topic: string): Promise<void>;
+  sendControl(event: ControlEvent): Promise<void>;
+  onControl(handler: ControlHandler): void;
+  close(): Promise<void>;
+}

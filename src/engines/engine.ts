@@ -1,0 +1,18 @@
+import type { Broker } from './broker.js';
+import type { History } from './history.js';
+import type { Registry } from './registry.js';
+
+/** The three shared parts behind the relay; `memory` for one process, `redis` for many. */
+export interface Engine {
+  readonly name: 'memory' | 'redis';
+  readonly registry: Registry;
+  readonly broker: Broker;
+  readonly history: History;
+  /** False while the engine's backend (Redis) is unreachable. */
+  healthy(): boolean;
+  /** Called with true/false whenever health changes, and after a backend came back empty. */
+  onStatus(handler: (status: EngineStatus) => void): void;
+  close(): Promise<void>;
+}
+
+export type EngineStatus = { type: 'up' } | { type: 'down'; error: string } | { type: 'reset' };

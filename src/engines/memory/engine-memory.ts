@@ -1,0 +1,25 @@
+import type { Config } from '../../config.js';
+import type { Engine } from '../engine.js';
+import { MemoryBroker } from './broker-memory.js';
+import { MemoryHistory } from './history-memory.js';
+import { MemoryRegistry } from './registry-memory.js';
+
+/** The default engine: everything in this process; history is lost (new epochs) on restart. */
+export function createMemoryEngine(config: Pick<Config, 'registrationTtlMs' | 'historySize' | 'historyTtlMs'>): Engine {
+  const registry = new MemoryRegistry(config.registrationTtlMs);
+  const history = new MemoryHistory(config.historySize, config.historyTtlMs);
+  const broker = new MemoryBroker(history);
+  return {
+    name: 'memory',
+    registry,
+    broker,
+    history,
+    healthy: () => true,
+    onStatus: () => {},
+    async close() {
+      await registry.close();
+      history.close();
+      await broker.close();
+    },
+  };
+}

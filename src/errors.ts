@@ -1,0 +1,44 @@
+// The error catalog: every error Herald answers over HTTP or in a herald.v1 `error` frame.
+// The message says what was wrong and how to fix it; docs/errors are in README "Errors".
+
+export const errorCatalog = {
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  invalid_utf8: { status: 400, message: 'The request body is not valid UTF-8.' },
+  invalid_body: { status: 400, message: 'The request body does not match the schema.' },
+  bad_request: { status: 400, message: 'The request is malformed.' },
+  not_websocket: { status: 400, message: 'This endpoint only accepts WebSocket upgrades (GET with Upgrade: websocket).' },
+  unsupported_protocol: { status: 400, message: 'None of the offered WebSocket subprotocols is supported.' },
+  unauthorized: { status: 401, message: 'Missing or wrong API key: send `Authorization: Bearer <HERALD_API_KEY>`.' },
+  forbidden: { status: 403, message: 'Forbidden.' },
+  origin_not_allowed: { status: 403, message: 'This Origin is not in HERALD_ALLOWED_ORIGINS.' },
+  not_found: { status: 404, message: 'Not found.' },
+  unknown_client: { status: 404, message: 'No registration has this id: register again with POST /register.' },
+  unsupported_media_type: { status: 415, message: 'Send JSON with `Content-Type: application/json`.' },
+  body_too_large: { status: 413, message: 'The request body is larger than HERALD_MAX_BODY_BYTES.' },
+  too_many_registrations: { status: 429, message: 'This user has reached HERALD_MAX_REGISTRATIONS_PER_USER.' },
+  too_many_connections: { status: 503, message: 'This process has reached HERALD_MAX_CONNECTIONS; try another node or later.' },
+  engine_unavailable: { status: 503, message: 'The engine (Redis) is unreachable; retry shortly.' },
+  internal: { status: 500, message: 'Internal error; see the server log.' },
+  // herald.v1 request errors (sent in `error` frames, the connection stays up)
+  unknown_type: { status: 400, message: 'Unknown request type.' },
+  too_many_topics: { status: 400, message: 'Too many topics for one client (HERALD_MAX_TOPICS).' },
+  invalid_topic: { status: 400, message: 'A topic must be a string of 1..HERALD_MAX_TOPIC_LENGTH characters.' },
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export class HeraldError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message?: string) {
+    super(message ?? errorCatalog[code].message);
+    this.name = 'HeraldError';
+    this.code = code;
+    this.status = errorCatalog[code].status;
+  }
+
+  toJSON(): { error: ErrorCode; message: string } {
+    return { error: this.code, message: this.message };
+  }
+}
