@@ -1,0 +1,39 @@
+/** WebSocket close codes Herald uses; see DESIGN.md section 2. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  abnormal: 1006,
+  invalidPayload: 1007,
+  policy: 1008,
+  tooLarge: 1009,
+  internal: 1011,
+  replaced: 4000,
+  unregistered: 4001,
+  slowConsumer: 4008,
+} as const;
+
+const DESCRIPTIONS: Record<number, string> = {
+  1000: 'closed normally',
+  1001: 'server shutting down',
+  1006: 'connection lost',
+  1007: 'invalid UTF-8 sent to the server',
+  1008: 'policy violation (rate limit or forbidden)',
+  1009: 'frame too large',
+  1011: 'server internal error',
+  4000: 'replaced by a newer connection of the same client',
+  4001: 'unregistered',
+  4008: 'slow consumer: the client did not read fast enough',
+};
+
+/**
+ * Whether a server close means "do not come back": the registration was deleted (4001) or
+ * another connection took it over (4000). Every other code is worth a reconnect.
+ */
+export function isFinalCloseCode(code: number): boolean {
+  return code === CloseCode.replaced || code === CloseCode.unregistered;
+}
+
+/** A short human description of a close code, for logs and the CLI. */
+export function describeCloseCode(code: number): string {
+  return DESCRIPTIONS[code] ?? `close code ${code}`;
+}

@@ -1,0 +1,484 @@
+import { Backoff } from './backoff.js';
+import { CloseCode, describeCloseCode, isFinalCloseCode } from './close-codes.js';
+import { Emitter } from './emitter.js';
+import { HeraldError } from './herald-error.js';
+import { toMessage, toRecovery } from './message.js';
+import { Positions } from './positions.js';
+import { Requests } from './requests.js';
+import { defaultSocketFactory } from './socket.js';
+import { Subscription } from './subscription.js';
+import { SUBPROTOCOL, parseFrames } from './wire.js';
+import type { BackoffOptions } from './backoff.js';
+import type { Listener } from './emitter.js';
+import type { HeraldMessage, Recovery } from './message.js';
+import type { SocketFactory, SocketLike } from './socket.js';
+import type { SubscriptionControl } from './subscription.js';
+import type { ClientRequest, JsonValue, Position, ServerFrame, WelcomeFrame } from './wire.js';
+
+/** Where the connection stands. `closed` is final: the client never reconnects from it. */
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
+
+/** A state change; `code`/`reason` say why a connection ended, `retryInMs` when the next try is. */
+export interface StateChange {
+  state: ConnectionState;
+  previous: ConnectionState;
+  code?: number;
+  reason?: string;
+  retryInMs?: number;
+}
+
+/** What the server said when the connection opened: this registration's id, user and topics. */
+export interface Welcome {
+  client: string;
+  user: string | number;
+  topics: string[];
+  heartbeatMs: number;
+}
+
+/** Why the client closed for good. */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+/** Options of {@link HeraldClient}; every one has a default. */
+export interface HeraldClientOptions {
+  /** Reconnect delays. Default: 500 ms, doubling, up to 30 s, with full jitter. */
+  backoff?: BackoffOptions;
+  /** How long a request (publish, subscribe, ping) waits for its reply. Default 10 000 ms. */
+  requestTimeoutMs?: number;
+  /** How long a connection attempt may take until the server's welcome. Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** Makes the WebSocket; default: the global WebSocket, else the `ws` package. */
+  socketFactory?: SocketFactory;
+}
+
+/** Events of a {@link HeraldClient}. */
+export interface HeraldClientEvents {
+  state: [change: StateChange];
+  welcome: [welcome: Welcome];
+  /** Every new message of every topic this connection receives, subscribed here or at registration. */
+  message: [message: HeraldMessage];
+  recovered: [recovery: Recovery];
+  /** A server error that answers no request, or a frame the client could not read. */
+  error: [error: HeraldError];
+}
+
+interface Entry {
+  subscription: Subscription<never>;
+  control: SubscriptionControl<unknown>;
+}
+
+const DEFAULTS = { requestTimeoutMs: 10_000, connectTimeoutMs: 10_000 };
+
+/**
+ * A herald.v1 connection to one registration URL (from `POST /register`). It reconnects on
+ * its own with exponential backoff and jitter, resubscribes with `since` so no message is lost
+ * or repeated, and stops for good when the server says so (4001 unregistered, 4000 replaced).
+ *
+ * @example
+ * const { url } = await (await fetch('http://127.0.0.1:8000/register', {
+ *   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 1 }),
+ * })).json();
+ * const client = new HeraldClient(url);
+ * client.on('state', ({ state, reason }) => console.log(state, reason ?? ''));
+ * await client.connect();
+ * const news = client.subscribe('news');
+ * news.on('message', (m) => console.log(m.data));
+ * await news.ready();
+ * await client.publish('chat.lobby', { text: 'hi' }); // where the server allows client publishing
+ * await client.close();
+ */
+export class HeraldClient {
+  /** The registration URL, `ws://HOST/ws/ID`. */
+  readonly url: string;
+  readonly #options: typeof DEFAULTS;
+  readonly #events = new Emitter<HeraldClientEvents>();
+  readonly #backoff: Backoff;
+  readonly #positions = new Positions();
+  readonly #requests = new Requests();
+  readonly #subscriptions = new Map<string, Entry>();
+  #factory: SocketFactory | undefined;
+  #state: ConnectionState = 'idle';
+  #socket: SocketLike | null = null;
+  #welcome: Welcome | undefined;
+  #closeInfo: CloseInfo | undefined;
+  #connectTimer: ReturnType<typeof setTimeout> | undefined;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  #lastFrameAt = 0;
+
+  constructor(url: string, options: HeraldClientOptions = {}) {
+    if (!/^wss?:\/\//i.test(url)) throw new TypeError(`HeraldClient needs a ws:// or wss:// registration URL, got ${JSON.stringify(url)}`);
+    this.url = url;
+    this.#options = {
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    };
+    this.#backoff = new Backoff(options.backoff);
+    this.#factory = options.socketFactory;
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The last welcome, once connected. */
+  get welcome(): Welcome | undefined {
+    return this.#welcome;
+  }
+
+  /** Why the client is closed, once it is. */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
+  on<K extends keyof HeraldClientEvents>(event: K, listener: Listener<HeraldClientEvents[K]>): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  once<K extends keyof HeraldClientEvents>(event: K, listener: Listener<HeraldClientEvents[K]>): () => void {
+    return this.#events.once(event, listener);
+  }
+
+  off<K extends keyof HeraldClientEvents>(event: K, listener: Listener<HeraldClientEvents[K]>): void {
+    this.#events.off(event, listener);
+  }
+
+  /**
+   * Starts connecting (if not already) and resolves with the welcome once connected. It keeps
+   * retrying through failures; it rejects only when the client closes for good first.
+   */
+  connect(): Promise<Welcome> {
+    if (this.#state === 'idle') void this.#open();
+    const connected = this.#whenConnected(Infinity).then(() => this.#welcome as Welcome);
+    connected.catch(() => {}); // the state event reports it too; an unawaited connect() must not crash Node
+    return connected;
+  }
+
+  /**
+   * Receives a topic. Works before `connect()` resolves and across reconnects; calling it
+   * twice for one topic returns the same subscription. `since` starts from a known position
+   * (the messages after it are replayed first, as far as the server's history reaches).
+   */
+  subscribe<T = JsonValue>(topic: string, options: { since?: Position } = {}): Subscription<T> {
+    if (this.#state === 'closed') throw new HeraldError('closed', `the client is closed (${this.#closeInfo?.reason ?? 'closed'})`);
+    if (typeof topic !== 'string' || topic.length === 0) throw new TypeError('subscribe needs a non-empty topic');
+    const existing = this.#subscriptions.get(topic);
+    if (existing) return existing.subscription as unknown as Subscription<T>;
+    if (options.since && !this.#positions.get(topic)) this.#positions.set(topic, options.since);
+    let control: SubscriptionControl<T> | undefined;
+    const subscription = new Subscription<T>(topic, { unsubscribe: (t) => this.#unsubscribe(t) }, (c) => (control = c));
+    this.#subscriptions.set(topic, {
+      subscription: subscription as unknown as Subscription<never>,
+      control: control as unknown as SubscriptionControl<unknown>,
+    });
+    if (this.#state === 'connected') void this.#subscribeTopics([topic]);
+    return subscription;
+  }
+
+  /** Stops receiving a topic subscribed with {@link subscribe}. */
+  unsubscribe(topic: string): Promise<void> {
+    return this.#unsubscribe(topic);
+  }
+
+  /**
+   * Publishes from this client; resolves with the message's offset. The server allows it only
+   * for the topics its HERALD_CLIENT_PUBLISH setting names; otherwise this rejects with a
+   * {@link HeraldError} of code `forbidden`. While disconnected it waits for the connection
+   * (within the request timeout); if the connection drops before the reply, it rejects with
+   * `disconnected` and the message may or may not have been published.
+   */
+  async publish(topic: string, data: unknown): Promise<{ offset: number }> {
+    if (data === undefined) throw new TypeError('publish needs data (any JSON value)');
+    const reply = await this.#request({ type: 'publish', topic, data });
+    return { offset: reply.type === 'ok' && typeof reply.offset === 'number' ? reply.offset : 0 };
+  }
+
+  /** Round trip to the server, in ms. */
+  async ping(): Promise<number> {
+    const started = Date.now();
+    await this.#request({ type: 'ping' });
+    return Date.now() - started;
+  }
+
+  /** The last position seen for a topic (what `since` would ask for). */
+  position(topic: string): Position | undefined {
+    return this.#positions.get(topic);
+  }
+
+  /** Closes for good (code 1000); resolves once the socket is closed. */
+  close(): Promise<void> {
+    if (this.#state === 'closed') return Promise.resolve();
+    const socket = this.#socket;
+    this.#finish({ code: CloseCode.normal, reason: 'closed by the client' }, undefined);
+    if (!socket) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        socket.terminate?.();
+        resolve();
+      }, 1000);
+      socket.onclose = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      socket.onerror = () => {};
+      try {
+        socket.close(CloseCode.normal, 'client closed');
+      } catch {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  async #open(): Promise<void> {
+    this.#setState({ state: 'connecting' });
+    try {
+      this.#factory ??= await defaultSocketFactory();
+    } catch (err) {
+      this.#finish({ code: 0, reason: `no WebSocket implementation: ${errorText(err)}` }, 'no_websocket');
+      return;
+    }
+    if (this.#state !== 'connecting') return; // closed while loading
+    let socket: SocketLike;
+    try {
+      socket = this.#factory(this.url, [SUBPROTOCOL]);
+    } catch (err) {
+      this.#finish({ code: 0, reason: `cannot open ${this.url}: ${errorText(err)}` }, 'bad_url');
+      return;
+    }
+    this.#socket = socket;
+    let lastError = '';
+    this.#connectTimer = setTimeout(() => this.#drop(socket, `no welcome within ${this.#options.connectTimeoutMs} ms`), this.#options.connectTimeoutMs);
+    socket.onopen = () => {
+      if (socket.protocol !== SUBPROTOCOL) this.#drop(socket, `the server did not accept ${SUBPROTOCOL} (got ${JSON.stringify(socket.protocol)})`);
+    };
+    socket.onmessage = (event) => this.#onData(event.data);
+    socket.onerror = (event) => {
+      lastError = event.message ?? errorText(event.error);
+    };
+    socket.onclose = (event) => this.#onClose(socket, event.code, event.reason || lastError);
+  }
+
+  #onData(data: unknown): void {
+    this.#lastFrameAt = Date.now();
+    if (typeof data !== 'string') {
+      this.#events.emit('error', new HeraldError('protocol', 'unexpected binary frame on a herald.v1 connection'));
+      return;
+    }
+    const { frames, invalid } = parseFrames(data);
+    for (const line of invalid) this.#events.emit('error', new HeraldError('protocol', `unreadable frame from the server: ${line.slice(0, 200)}`));
+    for (const frame of frames) this.#onFrame(frame);
+  }
+
+  #onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'welcome':
+        return this.#onWelcome(frame);
+      case 'message': {
+        if (!this.#positions.accept(frame.topic, frame.offset, frame.epoch)) return;
+        const message = toMessage<JsonValue>(frame);
+        this.#events.emit('message', message);
+        this.#subscriptions.get(frame.topic)?.control.deliver(message);
+        return;
+      }
+      case 'recovered': {
+        this.#positions.seam(frame.topic, frame.offset, frame.epoch);
+        const recovery = toRecovery(frame);
+        this.#events.emit('recovered', recovery);
+        this.#subscriptions.get(frame.topic)?.control.recovered(recovery);
+        return;
+      }
+      case 'ok':
+      case 'pong':
+        this.#requests.settle(frame);
+        return;
+      case 'error':
+        if (!this.#requests.settle(frame)) this.#events.emit('error', new HeraldError(frame.code, frame.message));
+        return;
+    }
+  }
+
+  #onWelcome(frame: WelcomeFrame): void {
+    clearTimeout(this.#connectTimer);
+    this.#welcome = { client: frame.client, user: frame.user, topics: frame.topics ?? [], heartbeatMs: frame.heartbeat_ms };
+    this.#backoff.reset();
+    this.#startHeartbeat(frame.heartbeat_ms > 0 ? frame.heartbeat_ms : 25_000);
+    this.#setState({ state: 'connected' });
+    this.#events.emit('welcome', this.#welcome);
+    if (this.#subscriptions.size > 0) void this.#subscribeTopics([...this.#subscriptions.keys()]);
+  }
+
+  // One request for all topics; if the server refuses it, one per topic, so only the topic
+  // at fault fails.
+  async #subscribeTopics(topics: string[]): Promise<void> {
+    const entries = topics.map((t) => this.#subscriptions.get(t));
+    const since = this.#positions.since(topics);
+    try {
+      await this.#request({ type: 'subscribe', topics, ...(since ? { since } : {}) }, false);
+      topics.forEach((t, i) => {
+        const entry = this.#subscriptions.get(t);
+        if (entry && entry === entries[i]) entry.control.subscribed();
+      });
+    } catch (err) {
+      const error = err instanceof HeraldError ? err : new HeraldError('internal', errorText(err));
+      if (['disconnected', 'closed', 'not_connected'].includes(error.code)) return; // the next welcome resubscribes
+      if (error.code === 'timeout') {
+        if (this.#socket) this.#drop(this.#socket, 'subscribe got no reply');
+        return;
+      }
+      if (topics.length > 1) {
+        await Promise.all(topics.map((t) => this.#subscribeTopics([t])));
+        return;
+      }
+      const entry = this.#subscriptions.get(topics[0] as string);
+      if (entry && entry === entries[0]) {
+        this.#subscriptions.delete(topics[0] as string);
+        entry.control.end(error);
+      }
+      this.#events.emit('error', error);
+    }
+  }
+
+  async #unsubscribe(topic: string): Promise<void> {
+    const entry = this.#subscriptions.get(topic);
+    if (!entry) return;
+    this.#subscriptions.delete(topic);
+    entry.control.end();
+    if (this.#state !== 'connected') return; // the next connection simply does not resubscribe it
+    try {
+      await this.#request({ type: 'unsubscribe', topics: [topic] }, false);
+    } catch (err) {
+      if (err instanceof HeraldError && ['disconnected', 'closed'].includes(err.code)) return;
+      throw err;
+    }
+  }
+
+  // Sends a request and waits for its reply. `wait`: while disconnected, wait for the
+  // connection (within the same deadline) instead of failing at once.
+  async #request(frame: ClientRequest, wait = true): Promise<{ type: 'ok' | 'pong'; offset?: number }> {
+    const deadline = Date.now() + this.#options.requestTimeoutMs;
+    if (this.#state === 'idle') throw new HeraldError('not_connected', 'the client is not connected: call connect() first');
+    if (this.#state !== 'connected') {
+      if (!wait) throw new HeraldError('not_connected', 'the client is not connected');
+      await this.#whenConnected(deadline - Date.now());
+    }
+    const socket = this.#socket as SocketLike;
+    const { id, reply } = this.#requests.open(Math.max(1, deadline - Date.now()));
+    try {
+      socket.send(JSON.stringify({ ...frame, id }));
+    } catch (err) {
+      this.#requests.cancel(id, new HeraldError('disconnected', `send failed: ${errorText(err)}`));
+    }
+    return reply;
+  }
+
+  #whenConnected(timeoutMs: number): Promise<void> {
+    if (this.#state === 'connected') return Promise.resolve();
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
+    return new Promise((resolve, reject) => {
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            off();
+            reject(new HeraldError('timeout', `not connected within ${Math.round(timeoutMs)} ms`));
+          }, Math.max(0, timeoutMs))
+        : undefined;
+      const off = this.#events.on('state', ({ state }) => {
+        if (state !== 'connected' && state !== 'closed') return;
+        off();
+        clearTimeout(timer);
+        if (state === 'connected') resolve();
+        else reject(this.#closedError());
+      });
+    });
+  }
+
+  #startHeartbeat(intervalMs: number): void {
+    clearInterval(this.#heartbeatTimer);
+    // The server's pings are WebSocket-level and invisible in browsers; a quiet connection
+    // is probed with an application ping, and dropped if that goes unanswered.
+    this.#heartbeatTimer = setInterval(() => {
+      if (this.#state !== 'connected' || Date.now() - this.#lastFrameAt < intervalMs) return;
+      const socket = this.#socket;
+      this.#request({ type: 'ping' }, false).catch((err: unknown) => {
+        if (err instanceof HeraldError && err.code === 'timeout' && socket && socket === this.#socket) this.#drop(socket, 'heartbeat: no pong from the server');
+      });
+    }, intervalMs);
+  }
+
+  // Gives up on a socket without waiting for a closing handshake that may never come.
+  #drop(socket: SocketLike, reason: string): void {
+    if (socket !== this.#socket) return;
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    socket.onerror = () => {};
+    if (socket.terminate) socket.terminate();
+    else socket.close(CloseCode.normal, reason.slice(0, 120));
+    this.#onClose(socket, CloseCode.abnormal, reason);
+  }
+
+  #onClose(socket: SocketLike, code: number, reason: string): void {
+    if (socket !== this.#socket) return;
+    this.#socket = null;
+    clearTimeout(this.#connectTimer);
+    clearInterval(this.#heartbeatTimer);
+    this.#requests.rejectAll(new HeraldError('disconnected', `the connection closed (${code} ${reason || describeCloseCode(code)})`));
+    if (this.#state === 'closed') return;
+    const text = reason || describeCloseCode(code);
+    if (isFinalCloseCode(code)) {
+      this.#finish({ code, reason: text }, code === CloseCode.unregistered ? 'unregistered' : 'replaced');
+      return;
+    }
+    const final = finalHandshakeFailure(reason);
+    if (final) {
+      this.#finish({ code, reason: text }, final);
+      return;
+    }
+    for (const entry of this.#subscriptions.values()) entry.control.resubscribing();
+    const retryInMs = this.#backoff.next();
+    this.#setState({ state: 'disconnected', code, reason: text, retryInMs });
+    this.#reconnectTimer = setTimeout(() => void this.#open(), retryInMs);
+  }
+
+  // Ends the client for good. `errorCode` set: the server ended it, and subscription
+  // iterators throw that error so the reason reaches `for await` loops.
+  #finish(info: CloseInfo, errorCode: string | undefined): void {
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket) socket.onopen = socket.onmessage = socket.onclose = null;
+    clearTimeout(this.#connectTimer);
+    clearTimeout(this.#reconnectTimer);
+    clearInterval(this.#heartbeatTimer);
+    this.#closeInfo = info;
+    const error = errorCode ? new HeraldError(errorCode, `connection closed for good: ${info.reason} (${info.code})`) : undefined;
+    this.#requests.rejectAll(error ?? this.#closedError());
+    for (const entry of this.#subscriptions.values()) entry.control.end(error);
+    this.#subscriptions.clear();
+    this.#setState({ state: 'closed', code: info.code, reason: info.reason });
+  }
+
+  #closedError(): HeraldError {
+    return new HeraldError('closed', `the client is closed: ${this.#closeInfo?.reason ?? 'closed'}`);
+  }
+
+  #setState(change: Omit<StateChange, 'previous'>): void {
+    const previous = this.#state;
+    this.#state = change.state;
+    this.#events.emit('state', { ...change, previous });
+  }
+}
+
+// Node's `ws` reports the HTTP status of a refused upgrade; a registration that does not exist
+// (404), a refused origin (403) or subprotocol (400) will not get better by retrying. Browsers
+// hide the status, so there the client keeps retrying with backoff.
+function finalHandshakeFailure(reason: string): string | undefined {
+  const status = /Unexpected server response: (\d{3})/.exec(reason)?.[1];
+  if (status === '404') return 'unknown_registration';
+  if (status === '403') return 'forbidden';
+  if (status === '400') return 'bad_request';
+  return undefined;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,14 @@
+// The Herald client SDK: a herald.v1 WebSocket client for browsers and Node 20+.
+export { HeraldClient } from './herald-client.js';
+export type { CloseInfo, ConnectionState, HeraldClientEvents, HeraldClientOptions, StateChange, Welcome } from './herald-client.js';
+export { Subscription } from './subscription.js';
+export type { SubscriptionEvents, SubscriptionState } from './subscription.js';
+export type { HeraldMessage, Recovery } from './message.js';
+export { HeraldError } from './herald-error.js';
+export { Backoff } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export { CloseCode, describeCloseCode, isFinalCloseCode } from './close-codes.js';
+export { Emitter } from './emitter.js';
+export type { Listener } from './emitter.js';
+export type { SocketFactory, SocketLike } from './socket.js';
+export type { JsonValue, Position } from './wire.js';

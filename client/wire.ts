@@ -1,0 +1,117 @@
+// The herald.v1 frames as the client sees them. Kept here, not imported from src/protocol,
+// because the SDK ships on its own.
+
+/** Any JSON value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** The subprotocol this SDK speaks. */
+export const SUBPROTOCOL = 'herald.v1';
+
+/** Where a client is in a topic's stream: the last offset it saw, in which epoch. */
+export interface Position {
+  offset: number;
+  epoch: string;
+}
+
+export type RequestId = string | number;
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  client: string;
+  user: string | number;
+  topics: string[];
+  heartbeat_ms: number;
+}
+
+export interface MessageFrame {
+  type: 'message';
+  topic: string;
+  data?: JsonValue;
+  binary?: string;
+  offset: number;
+  epoch: string;
+  ts: number;
+}
+
+export interface OkFrame {
+  type: 'ok';
+  id?: RequestId;
+  offset?: number;
+}
+
+export interface PongFrame {
+  type: 'pong';
+  id?: RequestId;
+}
+
+export interface ErrorFrame {
+  type: 'error';
+  id?: RequestId;
+  code: string;
+  message: string;
+}
+
+export interface RecoveredFrame {
+  type: 'recovered';
+  topic: string;
+  epoch: string;
+  offset: number;
+  complete: boolean;
+}
+
+export type ServerFrame = WelcomeFrame | MessageFrame | OkFrame | PongFrame | ErrorFrame | RecoveredFrame;
+
+export type ClientRequest =
+  | { type: 'subscribe'; topics: string[]; since?: Record<string, Position>; id?: RequestId }
+  | { type: 'unsubscribe'; topics: string[]; id?: RequestId }
+  | { type: 'topics'; topics: string[]; id?: RequestId }
+  | { type: 'ping'; id?: RequestId }
+  | { type: 'publish'; topic: string; data: unknown; id?: RequestId };
+
+const KNOWN = new Set(['welcome', 'message', 'ok', 'pong', 'error', 'recovered']);
+
+/**
+ * Splits one text frame into the server frames it holds: the server may batch several
+ * JSON objects per WebSocket frame, one per line. Lines that are not a known frame are
+ * returned in `invalid` rather than thrown, so one bad line does not hide the others.
+ */
+export function parseFrames(text: string): { frames: ServerFrame[]; invalid: string[] } {
+  const frames: ServerFrame[] = [];
+  const invalid: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      invalid.push(line);
+      continue;
+    }
+    if (isFrame(value)) frames.push(value);
+    else invalid.push(line);
+  }
+  return { frames, invalid };
+}
+
+function isFrame(value: unknown): value is ServerFrame {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !KNOWN.has(type)) return false;
+  if (type === 'message') {
+    const m = value as Partial<MessageFrame>;
+    return typeof m.topic === 'string' && typeof m.offset === 'number' && typeof m.epoch === 'string';
+  }
+  if (type === 'recovered') {
+    const r = value as Partial<RecoveredFrame>;
+    return typeof r.topic === 'string' && typeof r.offset === 'number' && typeof r.epoch === 'string';
+  }
+  return true;
+}
+
+/** Decodes base64 without Node's Buffer, so the same code runs in browsers. */
+export function decodeBase64(text: string): Uint8Array {
+  const raw = atob(text);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
