@@ -1,0 +1,69 @@
+// Reads a process's own accounting from /proc: CPU time (all threads) and resident memory.
+// The server's CPU per delivery is taken from here, so it holds even when the load generator saturates.
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+let ticksPerSecond = 0;
+
+/** Clock ticks per second (USER_HZ), used to convert utime/stime to microseconds. */
+export function clockTicks(): number {
+  if (ticksPerSecond === 0) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** utime + stime of every thread of `pid`, in microseconds (resolution: one clock tick, 10 ms). */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  // The command name (field 2) may contain spaces; everything after the last ')' is fixed-format.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  return ((utime + stime) * 1e6) / clockTicks();
+}
+
+/** Resident set size of `pid` in KiB (VmRSS). */
+export function rssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  const match = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/** The soft RLIMIT_NOFILE of `pid` (how many descriptors it may hold). */
+export function openFileLimit(pid: number | 'self' = 'self'): number {
+  const limits = readFileSync(`/proc/${pid}/limits`, 'latin1');
+  const match = /Max open files\s+(\d+|unlimited)/.exec(limits);
+  if (!match) return Number.NaN;
+  return match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
+}
+
+/** A CPU reading taken at the edge of a measurement window. */
+export interface CpuMark {
+  readonly at: number;
+  readonly server: number;
+  readonly loadgen: number;
+}
+
+export function markCpu(serverPid: number, loadgenPid: number): CpuMark {
+  return { at: performance.now(), server: cpuMicros(serverPid), loadgen: cpuMicros(loadgenPid) };
+}
+
+/** CPU spent by each process between two marks, and the wall time between them. */
+export interface CpuWindow {
+  readonly wallMs: number;
+  readonly serverUs: number;
+  readonly loadgenUs: number;
+}
+
+export function cpuBetween(start: CpuMark, end: CpuMark): CpuWindow {
+  return {
+    wallMs: end.at - start.at,
+    serverUs: end.server - start.server,
+    loadgenUs: end.loadgen - start.loadgen,
+  };
+}

@@ -1,0 +1,49 @@
+// The summary as a Markdown table (printed at the end of a run, pasted into BENCHMARKS.md).
+import { formatMetric, type MetricName, type Metrics } from './metrics.js';
+import type { BenchReport, CaseSummary } from './report.js';
+
+// The headline figure of each scenario, the one its target is written against.
+const headline: Record<CaseSummary['scenario'], readonly MetricName[]> = {
+  fanout: ['serverUsPerDelivery', 'throughput'],
+  unicast: ['serverUsPerPublish', 'throughput'],
+  latency: ['p50Ms', 'p99Ms', 'maxMs'],
+  idle: ['rssPerConnectionKiB', 'serverUsPerConnection'],
+};
+
+function cell(name: MetricName, m: Metrics | undefined): string | null {
+  const value = m?.[name];
+  return value === undefined ? null : `${formatMetric(name, value)}`;
+}
+
+function describe(c: CaseSummary, m: Metrics | undefined): string {
+  return headline[c.scenario]
+    .map((name) => cell(name, m))
+    .filter((s): s is string => s !== null)
+    .join(' · ');
+}
+
+function ratio(c: CaseSummary): string {
+  const r = headline[c.scenario]
+    .map((name) => (c.ratios[name] === undefined ? null : `${(c.ratios[name] as number).toFixed(2)}×`))
+    .filter((s): s is string => s !== null);
+  return r.join(' · ');
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const lines = [
+    '| case | Herald (median) | baseline (median) | Herald / baseline | lost H / B | load gen CPU H / B |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const c of report.summary) {
+    if (c.skipped !== undefined) {
+      lines.push(`| ${c.name} | skipped: ${c.skipped} | | | | |`);
+      continue;
+    }
+    const h = c.medians.herald;
+    const b = c.medians.baseline;
+    const lost = `${h?.lost ?? '–'} / ${b?.lost ?? '–'}`;
+    const loadgen = `${formatMetric('loadgenCpuPct', h?.loadgenCpuPct)} / ${formatMetric('loadgenCpuPct', b?.loadgenCpuPct)}`;
+    lines.push(`| ${c.name} | ${describe(c, h) || '–'} | ${describe(c, b) || '–'} | ${ratio(c)} | ${lost} | ${loadgen} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}

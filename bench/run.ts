@@ -1,0 +1,191 @@
+// `npm run bench`: Herald against the naive baseline, each pinned to core 0 with the load
+// generator on core 1, scenario by scenario, run after run; writes results/latest.json and
+// results/report.html and prints a Markdown summary. Loopback only; it stops only what it started.
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { openFileLimit } from './proc-stats.js';
+import { Progress } from './progress.js';
+import { LoadgenProcess } from './loadgen-process.js';
+import { heraldBuilt, startServer, type RunningServer, type Target } from './servers.js';
+import { fullScale, quickScale, runScenario, scenarioNames, type ScenarioName } from './scenarios.js';
+import { machineInfo, summarize, type BenchReport, type RunRecord } from './report.js';
+import { renderHtml } from './report-html.js';
+import { renderMarkdown } from './report-markdown.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+interface Options {
+  quick: boolean;
+  scenarios: ScenarioName[];
+  runs: number;
+  target: 'herald' | 'baseline' | 'both';
+  out: string;
+  maxMinutes: number;
+  nodeFlags: string[];
+}
+
+function positiveInt(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function scenarioList(raw: string): ScenarioName[] {
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(scenarioNames as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(`unknown scenario "${name}"; choose from ${scenarioNames.join(', ')}`);
+    }
+  }
+  return names as ScenarioName[];
+}
+
+function parseOptions(argv: string[]): Options {
+  const program = new Command('bench')
+    .description(
+      'Benchmark Herald against a naive baseline of the same API (bench/baseline-server.ts).\n' +
+        'Each server runs pinned to core 0, the load generator to core 1; server CPU is read from /proc/PID/stat.',
+    )
+    .option('--quick', 'small sizes, seconds per scenario (what the smoke test runs)', false)
+    .option('--scenarios <list>', `comma-separated: ${scenarioNames.join(', ')}`, scenarioList, [...scenarioNames])
+    .option('--runs <n>', 'runs of every scenario; the report shows medians', positiveInt)
+    .option('--target <which>', 'herald, baseline or both', 'both')
+    .option('--out <dir>', 'where latest.json, report.html and logs go', join(root, 'bench', 'results'))
+    .option('--max-minutes <n>', 'stop starting new scenarios after this long', positiveInt, 15)
+    .option('--node-flags <flags>', 'extra node flags for both servers, space-separated (e.g. "--cpu-prof")', '')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npm run bench\n  node dist/bench/run.js --quick --runs 1\n  node dist/bench/run.js --scenarios fanout --target herald --runs 5\n',
+    )
+    .parse(argv);
+  const o = program.opts<{ quick: boolean; scenarios: ScenarioName[]; runs?: number; target: string; out: string; maxMinutes: number; nodeFlags: string }>();
+  if (!['herald', 'baseline', 'both'].includes(o.target)) program.error(`--target must be herald, baseline or both, got "${o.target}"`);
+  return {
+    quick: o.quick,
+    scenarios: o.scenarios,
+    runs: o.runs ?? (o.quick ? 1 : 3),
+    target: o.target as Options['target'],
+    out: resolve(o.out),
+    maxMinutes: o.maxMinutes,
+    nodeFlags: o.nodeFlags.split(' ').filter(Boolean),
+  };
+}
+
+// Processes started by this run, so a Ctrl-C stops exactly them.
+const live = new Set<{ stop(): Promise<void> }>();
+
+async function runOne(
+  options: Options,
+  run: number,
+  scenario: ScenarioName,
+  target: Target,
+  progress: Progress,
+  cores: { server: number; loadgen: number },
+): Promise<RunRecord> {
+  const logFile = join(options.out, 'logs', `${target}-${scenario}-run${run}.log`);
+  let server: RunningServer | null = null;
+  let loadgen: LoadgenProcess | null = null;
+  const timeoutMs = (options.quick ? 60 : 300) * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    progress.phase(`starting ${target}`);
+    server = await startServer({ target, root, core: cores.server, logFile, nodeFlags: options.nodeFlags });
+    live.add(server);
+    loadgen = await LoadgenProcess.start(root, cores.loadgen, server.port);
+    live.add(loadgen);
+    const scale = options.quick ? quickScale : fullScale;
+    const ctx = { server, loadgen, scale, progress: (text: string) => progress.phase(text) };
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${scenario} on ${target} took longer than ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    const cases = await Promise.race([runScenario(scenario, ctx), timeout]);
+    return { run, target, scenario, cases };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { run, target, scenario, cases: [], error: `${target} ${scenario} run ${run}: ${message}` };
+  } finally {
+    clearTimeout(timer);
+    progress.phase('stopping');
+    if (loadgen !== null) {
+      await loadgen.stop();
+      live.delete(loadgen);
+    }
+    if (server !== null) {
+      await server.stop();
+      live.delete(server);
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv);
+  let targets: Target[] = options.target === 'both' ? ['herald', 'baseline'] : [options.target];
+  if (targets.includes('herald') && !heraldBuilt(root)) {
+    process.stderr.write('bench: Herald is not built (dist/src/cli/index.js is missing): run `npm run build`, or pass --target baseline.\n');
+    return 2;
+  }
+  if (!existsSync(join(root, 'dist', 'bench', 'baseline-server.js')) && targets.includes('baseline')) {
+    process.stderr.write('bench: dist/bench/baseline-server.js is missing: run `npm run build`.\n');
+    return 2;
+  }
+  const cores = availableParallelism() >= 2 ? { server: 0, loadgen: 1 } : { server: 0, loadgen: 0 };
+  if (cores.loadgen === cores.server) process.stderr.write('bench: only one core: server and load generator share it; CPU figures still hold.\n');
+  mkdirSync(join(options.out, 'logs'), { recursive: true });
+  const startedAt = new Date();
+  const deadline = Date.now() + options.maxMinutes * 60_000;
+  const progress = new Progress(options.runs * options.scenarios.length * targets.length);
+  const records: RunRecord[] = [];
+  const errors: string[] = [];
+  outer: for (let run = 1; run <= options.runs; run++) {
+    for (const scenario of options.scenarios) {
+      // Alternate who goes first so a noisy neighbour does not always hit the same target.
+      const order = run % 2 === 1 ? targets : [...targets].reverse();
+      for (const target of order) {
+        if (Date.now() > deadline) {
+          errors.push(`time budget of ${options.maxMinutes} min reached: stopped before run ${run} ${scenario} ${target}`);
+          break outer;
+        }
+        progress.step(`run ${run}/${options.runs} ${scenario} ${target}`);
+        const record = await runOne(options, run, scenario, target, progress, cores);
+        records.push(record);
+        if (record.error !== undefined) errors.push(record.error);
+        progress.finish();
+      }
+    }
+  }
+  progress.end();
+  targets = [...targets];
+  const report: BenchReport = {
+    version: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: machineInfo(openFileLimit()),
+    options: { quick: options.quick, runs: options.runs, scenarios: options.scenarios, targets },
+    summary: summarize(records),
+    runs: records,
+    errors,
+  };
+  writeFileSync(join(options.out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(options.out, 'report.html'), renderHtml(report));
+  const markdown = renderMarkdown(report);
+  writeFileSync(join(options.out, 'summary.md'), markdown);
+  process.stdout.write(`\n${markdown}\nreport: ${join(options.out, 'report.html')}\njson:   ${join(options.out, 'latest.json')}\n`);
+  const lost = report.summary.some((c) => Object.values(c.medians).some((m) => (m?.lost ?? 0) > 0 || (m?.unexpected ?? 0) > 0));
+  for (const e of errors) process.stderr.write(`bench: ${e}\n`);
+  if (lost) process.stderr.write('bench: messages were lost (see the lost column)\n');
+  return errors.length > 0 || lost ? 1 : 0;
+}
+
+async function stopAll(signal: NodeJS.Signals): Promise<void> {
+  process.stderr.write(`\nbench: ${signal}, stopping the processes it started\n`);
+  await Promise.all([...live].map((p) => p.stop()));
+  process.exit(130);
+}
+process.once('SIGINT', (s) => void stopAll(s));
+process.once('SIGTERM', (s) => void stopAll(s));
+
+process.exitCode = await main();

@@ -1,0 +1,93 @@
+// Starts the server under test (Herald or the baseline) pinned to one core, waits for /health,
+// and stops it again: only by the PID it started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { once } from 'node:events';
+
+export type Target = 'herald' | 'baseline';
+
+export interface ServerSpec {
+  readonly target: Target;
+  readonly root: string;
+  /** The core the server is pinned to (taskset -c). */
+  readonly core: number;
+  readonly logFile: string;
+  /** Extra node flags for both targets (e.g. --cpu-prof while profiling). */
+  readonly nodeFlags: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface RunningServer {
+  readonly target: Target;
+  readonly pid: number;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** Whether Herald has been built (npm run build) so it can be benchmarked. */
+export function heraldBuilt(root: string): boolean {
+  return existsSync(join(root, 'dist', 'src', 'cli', 'index.js'));
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+function commandFor(spec: ServerSpec, port: number): string[] {
+  const script =
+    spec.target === 'herald'
+      ? [join(spec.root, 'bin', 'herald.js'), 'serve', '--port', String(port), '--host', '127.0.0.1']
+      : [join(spec.root, 'dist', 'bench', 'baseline-server.js'), '--port', String(port), '--host', '127.0.0.1'];
+  return ['-c', String(spec.core), process.execPath, ...spec.nodeFlags, ...script];
+}
+
+export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise<RunningServer> {
+  const port = await freePort();
+  const log = createWriteStream(spec.logFile);
+  // taskset execs node, so the child's PID is the server's own PID (the one /proc is read for).
+  const child = spawn('taskset', commandFor(spec, port), {
+    cwd: spec.root,
+    env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${spec.target}`);
+  let exited: string | null = null;
+  child.once('exit', (code, signal) => (exited = `exited with ${code ?? signal ?? '?'}`));
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if (exited !== null) throw new Error(`${spec.target} ${exited} before /health answered; see ${spec.logFile}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return { target: spec.target, pid, port, stop: () => stopChild(child) };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stopChild(child);
+  throw new Error(`${spec.target} did not answer GET /health within ${timeoutMs} ms; see ${spec.logFile}`);
+}
+
+/** SIGTERM, then SIGKILL after a grace period; only this child, by its PID. */
+export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
