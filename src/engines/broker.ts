@@ -3,7 +3,8 @@ import type { Message, PublishInput } from '../core/message.js';
 export type MessageHandler = (message: Message) => void;
 
 /** Control events between nodes: a client unregistered, so the node holding its socket closes it. */
-export type ControlEvent = { type: 'kick'; clientId: string; code: number; reason: string };
+/** `node` is the sender's node id: a node ignores its own events. */
+export type ControlEvent = { type: 'kick'; node: string; clientId: string; code: number; reason: string };
 export type ControlHandler = (event: ControlEvent) => void;
 
 /**
@@ -16,6 +17,11 @@ export interface Broker {
   onMessage(handler: MessageHandler): void;
   /** Resolves once messages of `topic` published from now on will reach onMessage. Idempotent. */
   subscribe(topic: string): Promise<void>;
+  /**
+   * Resolves once every message of `topic` published before the call has reached onMessage
+   * (e.g. a PING on the subscriber connection). Optional: engines that deliver synchronously skip it.
+   */
+  fence?(topic: string): Promise<void>;
   /** This node no longer wants `topic`. */
   unsubscribe(topic: string): Promise<void>;
   sendControl(event: ControlEvent): Promise<void>;

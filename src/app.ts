@@ -1,0 +1,95 @@
+import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { startHeartbeat } from './core/heartbeat.js';
+import { Relay } from './core/relay.js';
+import { CountingStats } from './core/relay-stats.js';
+import type { Engine } from './engines/engine.js';
+import { createMemoryEngine } from './engines/memory/engine-memory.js';
+import { errorHandling } from './http/error-handler.js';
+import { healthRoutes } from './http/health.js';
+import { jsonBodyParser } from './http/json-body.js';
+import { publishRoutes } from './http/publish.js';
+import { registerRoutes } from './http/register.js';
+import { wsRoutes } from './http/ws.js';
+
+export interface Herald {
+  app: FastifyInstance;
+  relay: Relay;
+  engine: Engine;
+  stats: CountingStats;
+  log: Logger;
+  /** Closes sockets (1001), the HTTP server and the engine. */
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  logger?: Logger;
+  engine?: Engine;
+}
+
+/** Builds Herald: engine, relay, and the Fastify app with every route. Never listens. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<Herald> {
+  const log = options.logger ?? pino({ level: config.logLevel });
+  const engine = options.engine ?? (await createEngine(config, log));
+  const stats = new CountingStats();
+  const relay = new Relay(engine, config, log, stats);
+  const stopHeartbeat = startHeartbeat(relay.hub, config.heartbeatMs);
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // Per-request logs would double the cost of a publish; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    ajv: { customOptions: { coerceTypes: false } },
+  });
+  errorHandling(app);
+  jsonBodyParser(app);
+  await app.register(cors, { origin: config.allowedOrigins.includes('*') ? true : config.allowedOrigins });
+  await app.register(websocket, {
+    options: { maxPayload: config.maxFrameBytes, perMessageDeflate: false, clientTracking: false, handleProtocols: (offered) => (offered.has('herald.v1') ? 'herald.v1' : false) },
+    // ws closes the socket itself on protocol errors (1007, 1009); this only logs.
+    errorHandler: (err, _socket, request) => request.log.debug({ err }, 'websocket error'),
+    preClose: async () => {
+      relay.shutdown();
+      await waitFor(() => relay.hub.size === 0, 3000);
+    },
+  });
+  await app.register(healthRoutes, { relay });
+  await app.register(registerRoutes, { relay });
+  await app.register(publishRoutes, { relay });
+  await app.register(wsRoutes, { relay });
+
+  let closed = false;
+  return {
+    app,
+    relay,
+    engine,
+    stats,
+    log,
+    async close() {
+      if (closed) return;
+      closed = true;
+      stopHeartbeat();
+      relay.close();
+      await app.close();
+      await engine.close();
+    },
+  };
+}
+
+async function createEngine(config: Config, log: Logger): Promise<Engine> {
+  if (!config.redisUrl) return createMemoryEngine(config);
+  // TODO(lead): direct import once the redis engine lands.
+  const path = './engines/redis/engine-redis.js';
+  const { createRedisEngine } = (await import(path)) as { createRedisEngine: (c: Config, l: Logger) => Engine | Promise<Engine> };
+  return createRedisEngine(config, log);
+}
+
+async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}

@@ -1,0 +1,79 @@
+import { Command, Option } from 'commander';
+import { buildApp } from '../app.js';
+import { ConfigError, loadConfig, settings } from '../config.js';
+
+const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+const loopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+/** `herald serve`: every setting as a flag, and the same name as a HERALD_* variable. */
+export function serveCommand(): Command {
+  const cmd = new Command('serve').description('run the Herald server (memory engine unless --redis-url is given)');
+  for (const x of settings) {
+    const isBool = typeof x.default === 'boolean';
+    const shown = Array.isArray(x.default) ? x.default.join(',') : x.default;
+    const opt = new Option(`--${x.flag} ${isBool ? '[bool]' : '<value>'}`, `${x.help} [env ${x.env}]${shown === undefined || shown === '' ? '' : ` (default: ${String(shown)})`}`);
+    if (isBool) opt.preset('true');
+    cmd.addOption(opt);
+  }
+  cmd.addHelpText('after', '\nEvery flag can also be set with its HERALD_* environment variable; flags win.\nDurations: 500ms, 30s, 10m, 24h. Sizes: 65536, 64kb, 1mb.');
+  cmd.action(async (opts: Record<string, string | undefined>) => {
+    const raw: Record<string, string | undefined> = {};
+    for (const x of settings) raw[x.key] = opts[camel(x.flag)];
+    await serve(raw);
+  });
+  return cmd;
+}
+
+async function serve(raw: Record<string, string | undefined>): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, raw);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`herald serve: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const herald = await buildApp(config);
+  const { log } = herald;
+  try {
+    await herald.app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    log.fatal({ err }, code === 'EADDRINUSE' ? `port ${config.port} is already in use; pick another with --port or HERALD_PORT` : 'could not listen');
+    await herald.close();
+    process.exit(1);
+  }
+  const address = herald.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port, engine: herald.engine.name, node: herald.relay.nodeId }, 'herald listening');
+  if (!config.apiKey && !loopback(config.host)) log.warn('listening on a non-loopback address without HERALD_API_KEY: anyone who can reach this port can register and publish');
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      log.warn('second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, connections: herald.relay.hub.size }, 'shutting down: closing sockets with 1001');
+    const force = setTimeout(() => {
+      log.error('shutdown took over 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    herald.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

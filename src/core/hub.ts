@@ -1,0 +1,264 @@
+import type { Message, StreamPosition } from './message.js';
+import { Outgoing, type ProtocolName } from './outgoing.js';
+import type { Link, Session } from './session.js';
+import type { Recovery } from '../engines/history.js';
+
+/** This process's subscribers of one topic, and the frames waiting for the next flush. */
+interface TopicState {
+  readonly name: string;
+  readonly live: Set<Session>;
+  readonly pending: Set<Session>;
+  queue: Outgoing[];
+  unicast: boolean;
+  /** Position of the last message flushed to the live sessions, and the flush that wrote it. */
+  flushed: StreamPosition | undefined;
+  flushedSeq: number;
+}
+
+export interface HubOptions {
+  /** Called when no session of this process wants `topic` any more. */
+  onTopicIdle: (topic: string) => void;
+  /** Longest coalescing window while bursts pile up (ms). */
+  flushWindowMs: number;
+  /** Delivered / dropped counters for metrics. */
+  onFlush?: (deliveries: number, messages: number, firstTs: number) => void;
+}
+
+/** A flush that carried at least this many messages widens the next window. */
+const BUSY_MESSAGES = 8;
+
+/**
+ * Who is connected to this process: topic -> sessions, user -> sessions, client id -> session.
+ * Messages of a topic are queued and flushed together: each frame is encoded once, the frames
+ * of one topic are joined into one Buffer, and that Buffer is written once to every subscriber.
+ */
+export class Hub {
+  readonly #topics = new Map<string, TopicState>();
+  readonly #clients = new Map<string, Session>();
+  readonly #users = new Map<string, Set<Session>>();
+  readonly #dirty: TopicState[] = [];
+  readonly #options: HubOptions;
+  #scheduled = false;
+  #busy = false;
+  #seq = 0;
+  #onFlushImmediate = (): void => this.flush();
+
+  constructor(options: HubOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#clients.size;
+  }
+
+  get topicCount(): number {
+    return this.#topics.size;
+  }
+
+  sessions(): IterableIterator<Session> {
+    return this.#clients.values();
+  }
+
+  get(clientId: string): Session | undefined {
+    return this.#clients.get(clientId);
+  }
+
+  /** Adds a session; returns the session of the same client it replaces, if any. */
+  add(session: Session): Session | undefined {
+    const old = this.#clients.get(session.id);
+    if (old) this.remove(old);
+    this.#clients.set(session.id, session);
+    let mine = this.#users.get(session.userKey);
+    if (!mine) this.#users.set(session.userKey, (mine = new Set()));
+    mine.add(session);
+    return old;
+  }
+
+  /** Removes a session from every index. */
+  remove(session: Session): void {
+    if (this.#clients.get(session.id) === session) this.#clients.delete(session.id);
+    const mine = this.#users.get(session.userKey);
+    if (mine?.delete(session) && mine.size === 0) this.#users.delete(session.userKey);
+    for (const topic of [...session.links.keys()]) this.unwatch(session, topic);
+  }
+
+  /** Starts following a topic for a session: messages are queued for it until promote(). */
+  watch(session: Session, topic: string): Link {
+    const prev = session.links.get(topic);
+    if (prev) return prev;
+    const st = this.#state(topic);
+    const link: Link = { live: false, queue: [], written: undefined, liveSince: 0 };
+    session.links.set(topic, link);
+    st.pending.add(session);
+    return link;
+  }
+
+  unwatch(session: Session, topic: string): void {
+    const st = this.#topics.get(topic);
+    session.links.delete(topic);
+    if (!st) return;
+    st.live.delete(session);
+    st.pending.delete(session);
+    if (st.live.size === 0 && st.pending.size === 0) {
+      this.#topics.delete(topic);
+      this.#options.onTopicIdle(topic);
+    }
+  }
+
+  /**
+   * Ends a recovery: writes the replay, then `between` (e.g. the v1 `recovered` frame), then what
+   * arrived meanwhile past the seam, and makes the session live, all in one write and one tick,
+   * so there is neither a gap nor a duplicate at the seam.
+   */
+  promote(session: Session, topic: string, recovery: Recovery, between?: Buffer): StreamPosition {
+    const st = this.#topics.get(topic);
+    const link = session.links.get(topic);
+    if (!st || !link || link.live) return recovery.position;
+    // Frames already queued for the live sessions must go first: the new one has them in its queue.
+    const touched: Session[] = [];
+    this.#flushTopic(st, touched);
+    for (const s of touched) s.uncork();
+    const frames: Buffer[] = [];
+    let last = recovery.position;
+    let lastReplayed = 0;
+    for (const m of recovery.messages) {
+      lastReplayed = m.offset;
+      if (m.userId !== undefined && String(m.userId) !== session.userKey) continue;
+      frames.push(new Outgoing(m).frame(session.protocol));
+    }
+    if (between) frames.push(between);
+    const seam = Math.max(recovery.position.offset, lastReplayed);
+    for (const o of link.queue) {
+      const m = o.message;
+      if (m.epoch === recovery.position.epoch && m.offset <= seam) continue;
+      last = m;
+      if (o.userKey !== undefined && o.userKey !== session.userKey) continue;
+      frames.push(o.frame(session.protocol));
+    }
+    link.queue = [];
+    link.live = true;
+    link.written = { offset: last === recovery.position ? seam : last.offset, epoch: last.epoch };
+    link.liveSince = this.#seq;
+    st.pending.delete(session);
+    st.live.add(session);
+    if (frames.length > 0) session.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+    return link.written;
+  }
+
+  /** The last position written to a session for a topic, for its cursor. */
+  cursor(session: Session, topic: string): StreamPosition | undefined {
+    const link = session.links.get(topic);
+    if (!link || !link.live) return link?.written;
+    const st = this.#topics.get(topic);
+    if (st?.flushed && st.flushedSeq > link.liveSince) return st.flushed;
+    return link.written;
+  }
+
+  /** A message from the broker for this process. */
+  deliver(message: Message): void {
+    const st = this.#topics.get(message.topic);
+    if (!st) return;
+    const out = new Outgoing(message);
+    for (const s of st.pending) s.links.get(st.name)?.queue.push(out);
+    if (st.live.size === 0) return;
+    if (st.queue.length === 0) this.#dirty.push(st);
+    st.queue.push(out);
+    if (out.userKey !== undefined) st.unicast = true;
+    this.#schedule();
+  }
+
+  /** Writes every queued frame now. */
+  flush(): void {
+    this.#scheduled = false;
+    let messages = 0;
+    let deliveries = 0;
+    let firstTs = Infinity;
+    const touched: Session[] = [];
+    for (let i = 0; i < this.#dirty.length; i++) {
+      const st = this.#dirty[i]!;
+      const q = st.queue;
+      if (q.length === 0) continue;
+      messages += q.length;
+      if (q[0]!.message.ts < firstTs) firstTs = q[0]!.message.ts;
+      deliveries += this.#flushTopic(st, touched);
+    }
+    this.#dirty.length = 0;
+    for (const s of touched) s.uncork();
+    this.#busy = messages >= BUSY_MESSAGES;
+    if (messages > 0) this.#options.onFlush?.(deliveries, messages, firstTs);
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // Light traffic: flush at the end of this tick. Bursts: wait a little to carry more per write.
+    if (this.#busy) setTimeout(this.#onFlushImmediate, this.#options.flushWindowMs);
+    else setImmediate(this.#onFlushImmediate);
+  }
+
+  /** Writes a topic's queue to its live sessions; returns the number of deliveries. */
+  #flushTopic(st: TopicState, touched: Session[]): number {
+    const q = st.queue;
+    if (q.length === 0) return 0;
+    st.queue = [];
+    const last = q[q.length - 1]!.message;
+    let deliveries = 0;
+    if (!st.unicast) {
+      let plain: Buffer | undefined;
+      let v1: Buffer | undefined;
+      for (const s of st.live) {
+        const buf = s.protocol === 'plain' ? (plain ??= join(q, 'plain')) : (v1 ??= join(q, 'herald.v1'));
+        if (s.write(buf)) deliveries += q.length;
+      }
+    } else {
+      st.unicast = false;
+      deliveries = this.#flushMixed(st, q, touched);
+    }
+    st.flushed = { offset: last.offset, epoch: last.epoch };
+    st.flushedSeq = ++this.#seq;
+    return deliveries;
+  }
+
+  /** A queue with user-addressed messages: runs of broadcasts go to all, the rest to their user. */
+  #flushMixed(st: TopicState, q: Outgoing[], touched: Session[]): number {
+    let deliveries = 0;
+    const send = (s: Session, buf: Buffer, n: number): void => {
+      if (s.cork()) touched.push(s);
+      if (s.write(buf)) deliveries += n;
+    };
+    let run: Outgoing[] = [];
+    const endRun = (): void => {
+      if (run.length === 0) return;
+      const r = run;
+      run = [];
+      let plain: Buffer | undefined;
+      let v1: Buffer | undefined;
+      for (const s of st.live) send(s, s.protocol === 'plain' ? (plain ??= join(r, 'plain')) : (v1 ??= join(r, 'herald.v1')), r.length);
+    };
+    for (const o of q) {
+      if (o.userKey === undefined) {
+        run.push(o);
+        continue;
+      }
+      endRun();
+      const mine = this.#users.get(o.userKey);
+      if (mine) for (const s of mine) if (s.links.get(st.name)?.live) send(s, o.frame(s.protocol), 1);
+    }
+    endRun();
+    return deliveries;
+  }
+
+  #state(topic: string): TopicState {
+    let st = this.#topics.get(topic);
+    if (!st) {
+      st = { name: topic, live: new Set(), pending: new Set(), queue: [], unicast: false, flushed: undefined, flushedSeq: 0 };
+      this.#topics.set(topic, st);
+    }
+    return st;
+  }
+}
+
+function join(q: Outgoing[], protocol: ProtocolName): Buffer {
+  if (q.length === 1) return q[0]!.frame(protocol);
+  return Buffer.concat(q.map((o) => o.frame(protocol)));
+}

@@ -1,0 +1,54 @@
+import type { ProtocolName } from './outgoing.js';
+
+export type DropReason = 'slow_consumer' | 'rate_limit' | 'too_large';
+
+/** What the relay reports as traffic flows; /metrics and the dashboard read it. */
+export interface RelayStats {
+  registered(): void;
+  published(): void;
+  connected(protocol: ProtocolName, delta: 1 | -1): void;
+  /** A flush wrote `deliveries` frames; `firstTs` is the publish time of its oldest message. */
+  flushed(deliveries: number, firstTs: number): void;
+  dropped(reason: DropReason): void;
+  recovered(messages: number, complete: boolean): void;
+}
+
+/** Plain counters: cheap enough for the hot path, read by whoever exports them. */
+export class CountingStats implements RelayStats {
+  registrations = 0;
+  publishes = 0;
+  deliveries = 0;
+  recoveredMessages = 0;
+  incompleteRecoveries = 0;
+  readonly connections: Record<ProtocolName, number> = { plain: 0, 'herald.v1': 0 };
+  readonly drops: Record<DropReason, number> = { slow_consumer: 0, rate_limit: 0, too_large: 0 };
+  /** Publish-to-write latencies (ms) since the last drain, for a histogram. */
+  latencies: number[] = [];
+
+  registered(): void {
+    this.registrations++;
+  }
+  published(): void {
+    this.publishes++;
+  }
+  connected(protocol: ProtocolName, delta: 1 | -1): void {
+    this.connections[protocol] += delta;
+  }
+  flushed(deliveries: number, firstTs: number): void {
+    this.deliveries += deliveries;
+    if (this.latencies.length < 10_000) this.latencies.push(Date.now() - firstTs);
+  }
+  dropped(reason: DropReason): void {
+    this.drops[reason]++;
+  }
+  recovered(messages: number, complete: boolean): void {
+    this.recoveredMessages += messages;
+    if (!complete) this.incompleteRecoveries++;
+  }
+  /** Takes the latencies gathered so far. */
+  drainLatencies(): number[] {
+    const l = this.latencies;
+    this.latencies = [];
+    return l;
+  }
+}

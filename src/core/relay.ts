@@ -1,0 +1,260 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { Config } from '../config.js';
+import type { Engine } from '../engines/engine.js';
+import type { Recovery } from '../engines/history.js';
+import type { Registration } from '../engines/registry.js';
+import { HeraldError } from '../errors.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { textFrame } from '../protocol/frame.js';
+import { checkTopics, type TopicsCheck } from '../protocol/topics.js';
+import { encodeRecovered, encodeWelcome } from '../protocol/v1.js';
+import { Hub } from './hub.js';
+import type { Message, PublishInput, StreamPosition, UserId } from './message.js';
+import type { ProtocolName } from './outgoing.js';
+import { Session } from './session.js';
+import type { RelayStats } from './relay-stats.js';
+
+export interface JoinResult {
+  topic: string;
+  recovery?: Recovery;
+}
+
+/**
+ * The use cases: register, unregister, publish, connect, change topics. HTTP routes and
+ * WebSocket sessions call these; the relay talks to the engine (registry, broker, history)
+ * and to this process's hub.
+ */
+export class Relay {
+  readonly hub: Hub;
+  readonly engine: Engine;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly stats: RelayStats;
+  /** Names this process in control events and /health. */
+  readonly nodeId: string;
+  #cursorTimer: NodeJS.Timeout | undefined;
+
+  constructor(engine: Engine, config: Config, log: Logger, stats: RelayStats) {
+    this.engine = engine;
+    this.config = config;
+    this.log = log;
+    this.stats = stats;
+    this.nodeId = config.nodeId ?? randomBytes(4).toString('hex');
+    this.hub = new Hub({
+      flushWindowMs: config.flushWindowMs,
+      onTopicIdle: (topic) => {
+        engine.broker.unsubscribe(topic).catch((err: unknown) => log.warn({ err, topic }, 'unsubscribe failed'));
+      },
+      onFlush: (deliveries, _messages, firstTs) => stats.flushed(deliveries, firstTs),
+    });
+    engine.broker.onMessage((m) => this.hub.deliver(m));
+    engine.broker.onControl((event) => {
+      if (event.type !== 'kick' || event.node === this.nodeId) return;
+      const s = this.hub.get(event.clientId);
+      if (!s) return;
+      this.log.info({ client: s.id, code: event.code }, 'closing socket: %s', event.reason);
+      s.close(event.code, event.reason, event.code === CloseCode.unregistered ? 'unregistered' : 'replaced');
+    });
+    engine.onStatus((status) => {
+      if (status.type === 'reset') void this.#writeBack();
+    });
+    if (engine.name !== 'memory') {
+      this.#cursorTimer = setInterval(() => void this.saveLiveCursors(), config.cursorSaveMs);
+      this.#cursorTimer.unref();
+    }
+  }
+
+  checkTopics(topics: unknown): TopicsCheck {
+    return checkTopics(topics, this.config);
+  }
+
+  async register(userId: UserId, topics: string[] | undefined): Promise<Registration> {
+    const reg: Registration = {
+      id: randomBytes(16).toString('hex'),
+      userId,
+      topics: topics ?? [...this.config.defaultTopics],
+      cursors: {},
+      createdAt: Date.now(),
+    };
+    await this.engine.registry.create(reg, this.config.maxRegistrationsPerUser);
+    this.stats.registered();
+    return reg;
+  }
+
+  /** Deletes a registration; its socket, on whichever node, is closed with 4001. */
+  async unregister(id: string): Promise<boolean> {
+    const existed = await this.engine.registry.delete(id);
+    if (!existed) return false;
+    this.hub.get(id)?.close(CloseCode.unregistered, 'unregistered', 'unregistered');
+    await this.#kick(id, CloseCode.unregistered, 'unregistered');
+    return true;
+  }
+
+  async publish(input: PublishInput): Promise<Message> {
+    const m = await this.engine.broker.publish(input);
+    this.stats.published();
+    return m;
+  }
+
+  /**
+   * A socket opened for a registration: replaces an older socket of the same client (4000),
+   * then joins the registration's topics, recovering from the saved cursors. Requests the
+   * client sends meanwhile are served after that (see serialize).
+   */
+  connect(ws: WebSocket, reg: Registration, protocol: ProtocolName): Session {
+    const s = new Session(ws, reg.id, reg.userId, protocol, this.config);
+    let cursors = reg.cursors;
+    const old = this.hub.get(reg.id);
+    if (old) cursors = { ...cursors, ...this.cursorsOf(old) };
+    this.hub.add(s);
+    if (old) old.close(CloseCode.replaced, 'replaced by a newer connection', 'replaced');
+    // The old socket may also live on another node.
+    else void this.#kick(reg.id, CloseCode.replaced, 'replaced by a newer connection');
+    this.stats.connected(protocol, 1);
+    ws.once('close', () => this.disconnect(s));
+    this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: reg.id }, 'markConnected failed'));
+    if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, reg.topics, this.config.heartbeatMs));
+    this.serialize(s, () => this.#joinAll(s, reg.topics, cursors, false)).catch((err: unknown) => {
+      this.log.warn({ err, client: reg.id }, 'could not join the registration topics');
+      s.close(CloseCode.internal, 'could not join topics; reconnect', 'error');
+    });
+    return s;
+  }
+
+  /** Runs a session's topic changes one at a time, in arrival order. */
+  serialize<T>(s: Session, task: () => Promise<T>): Promise<T> {
+    const run = s.work.then(task);
+    s.work = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  /** Adds topics. `since` asks for recovery per topic; without it the topic starts now. */
+  async subscribe(s: Session, topics: string[], since: Record<string, StreamPosition> = {}, announce = false): Promise<JoinResult[]> {
+    return this.#joinAll(s, topics, since, announce);
+  }
+
+  async unsubscribe(s: Session, topics: string[]): Promise<void> {
+    for (const t of topics) this.hub.unwatch(s, t);
+    await this.#persistTopics(s);
+  }
+
+  /** Replaces the topic list: leaves what is gone, joins what is new (from now). */
+  async setTopics(s: Session, topics: string[]): Promise<void> {
+    const wanted = new Set(topics);
+    for (const t of [...s.links.keys()]) if (!wanted.has(t)) this.hub.unwatch(s, t);
+    await this.#joinAll(s, topics.filter((t) => !s.links.has(t)), {}, false);
+  }
+
+  /** Would adding these topics pass the per-client limit? */
+  fitsTopicLimit(s: Session, add: string[]): boolean {
+    let n = s.links.size;
+    for (const t of add) if (!s.links.has(t)) n++;
+    return n <= this.config.maxTopics;
+  }
+
+  cursorsOf(s: Session): Record<string, StreamPosition> {
+    const out: Record<string, StreamPosition> = {};
+    for (const topic of s.links.keys()) {
+      const c = this.hub.cursor(s, topic);
+      if (c) out[topic] = c;
+    }
+    return out;
+  }
+
+  disconnect(s: Session): void {
+    const cursors = this.cursorsOf(s);
+    this.hub.remove(s);
+    s.closed = true;
+    this.stats.connected(s.protocol, -1);
+    if (s.closeReason === 'slow') this.stats.dropped('slow_consumer');
+    this.log.debug({ client: s.id, reason: s.closeReason ?? 'client' }, 'socket closed');
+    // A replaced socket's successor carries on; an unregistered one is gone.
+    if (s.closeReason === 'replaced' || s.closeReason === 'unregistered') return;
+    const { registry } = this.engine;
+    registry
+      .saveCursors(s.id, cursors)
+      .then(() => (this.hub.get(s.id) ? undefined : registry.markDisconnected(s.id)))
+      .catch((err: unknown) => this.log.warn({ err, client: s.id }, 'could not save cursors on disconnect'));
+  }
+
+  /** Saves the cursors of every live session (redis engine: a node crash then loses nothing). */
+  async saveLiveCursors(): Promise<void> {
+    const tasks: Promise<void>[] = [];
+    for (const s of this.hub.sessions()) if (!s.closed) tasks.push(this.engine.registry.saveCursors(s.id, this.cursorsOf(s)));
+    const results = await Promise.allSettled(tasks);
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed > 0) this.log.debug({ failed }, 'cursor save failed for some sessions');
+  }
+
+  close(): void {
+    if (this.#cursorTimer) clearInterval(this.#cursorTimer);
+  }
+
+  /** Closes every socket with 1001 so clients reconnect elsewhere. */
+  shutdown(): void {
+    for (const s of [...this.hub.sessions()]) s.close(CloseCode.goingAway, 'server shutting down', 'shutdown');
+  }
+
+  /** Asks the other nodes to close this client's socket. */
+  async #kick(clientId: string, code: number, reason: string): Promise<void> {
+    try {
+      await this.engine.broker.sendControl({ type: 'kick', node: this.nodeId, clientId, code, reason });
+    } catch (err) {
+      this.log.warn({ err, client: clientId }, 'could not send the kick to other nodes');
+    }
+  }
+
+  async #joinAll(s: Session, topics: string[], since: Record<string, StreamPosition>, announce: boolean): Promise<JoinResult[]> {
+    const results = await Promise.all(topics.map((t) => this.#join(s, t, since[t], announce)));
+    await this.#persistTopics(s);
+    return results;
+  }
+
+  /**
+   * Joins one topic: queue what arrives, make sure the broker delivers the topic here, read
+   * history from the session's position (or the topic's current position), wait until every
+   * message up to that point has reached the hub, then promote: replay + queued, once each.
+   */
+  async #join(s: Session, topic: string, since: StreamPosition | undefined, announce: boolean): Promise<JoinResult> {
+    if (s.links.get(topic)) return { topic };
+    const link = this.hub.watch(s, topic);
+    const { broker, history } = this.engine;
+    try {
+      await broker.subscribe(topic);
+      const recovery: Recovery = since ? await history.since(topic, since) : { messages: [], position: await history.position(topic), complete: true };
+      await broker.fence?.(topic);
+      if (s.closed || s.links.get(topic) !== link) return { topic };
+      const between = announce && since ? textFrame(encodeRecovered(topic, { ...recovery.position, offset: Math.max(recovery.position.offset, recovery.messages.at(-1)?.offset ?? 0) }, recovery.complete)) : undefined;
+      this.hub.promote(s, topic, recovery, between);
+      if (since) this.stats.recovered(recovery.messages.length, recovery.complete);
+      return since ? { topic, recovery } : { topic };
+    } catch (err) {
+      if (s.links.get(topic) === link) this.hub.unwatch(s, topic);
+      throw err instanceof HeraldError ? err : new HeraldError('engine_unavailable', `could not join topic ${topic}: ${(err as Error).message}`);
+    }
+  }
+
+  async #persistTopics(s: Session): Promise<void> {
+    if (s.closed) return;
+    await this.engine.registry.setTopics(s.id, [...s.links.keys()]);
+  }
+
+  /** The engine came back empty: write back what this node knows of its live clients. */
+  async #writeBack(): Promise<void> {
+    let n = 0;
+    for (const s of this.hub.sessions()) {
+      if (s.closed) continue;
+      const reg: Registration = { id: s.id, userId: s.userId, topics: [...s.links.keys()], cursors: this.cursorsOf(s), createdAt: Date.now() };
+      try {
+        await this.engine.registry.create(reg, Number.MAX_SAFE_INTEGER);
+        await this.engine.registry.markConnected(s.id);
+        n++;
+      } catch (err) {
+        this.log.warn({ err, client: s.id }, 'could not write back registration');
+      }
+    }
+    this.log.warn({ registrations: n }, 'engine came back empty: wrote back the registrations of live sockets');
+  }
+}

@@ -1,0 +1,128 @@
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import { CloseCode } from '../protocol/close-codes.js';
+import { textFrame } from '../protocol/frame.js';
+import type { StreamPosition, UserId } from './message.js';
+import type { Outgoing, ProtocolName } from './outgoing.js';
+
+/** This session's place in one topic: waiting for its recovery (pending) or receiving live. */
+export interface Link {
+  live: boolean;
+  /** Messages that arrived while pending, to be sent after the replay. */
+  queue: Outgoing[];
+  /** The last position written for this topic when the link went live (the seam). */
+  written: StreamPosition | undefined;
+  /** Hub flush sequence at which the link went live; later flushes moved its cursor. */
+  liveSince: number;
+}
+
+export interface SessionLimits {
+  maxBufferedBytes: number;
+  clientRate: number;
+}
+
+export type CloseReason = 'client' | 'replaced' | 'unregistered' | 'slow' | 'heartbeat' | 'rate' | 'shutdown' | 'error';
+
+/**
+ * One WebSocket connection of a registration. Frames are written to the raw socket (they are
+ * already framed by the hub), so backpressure is watched on the socket's own writableLength.
+ */
+export class Session {
+  readonly id: string;
+  readonly userId: UserId;
+  readonly userKey: string;
+  readonly protocol: ProtocolName;
+  readonly ws: WebSocket;
+  readonly links = new Map<string, Link>();
+  /** Serializes this session's topic changes and requests. */
+  work: Promise<void> = Promise.resolve();
+  closed = false;
+  closeReason: CloseReason | undefined;
+  /** Heartbeat rounds without a pong. */
+  missed = 0;
+  readonly #socket: Socket;
+  readonly #limits: SessionLimits;
+  #corked = false;
+  #rateWindow = 0;
+  #rateCount = 0;
+
+  constructor(ws: WebSocket, id: string, userId: UserId, protocol: ProtocolName, limits: SessionLimits) {
+    this.ws = ws;
+    this.id = id;
+    this.userId = userId;
+    this.userKey = String(userId);
+    this.protocol = protocol;
+    this.#limits = limits;
+    // ws keeps the net.Socket here; writing pre-framed bytes to it skips a copy per subscriber.
+    this.#socket = (ws as unknown as { _socket: Socket })._socket;
+  }
+
+  /** Writes ready frames; a socket whose unsent bytes would pass the limit is closed (4008). */
+  write(frames: Buffer): boolean {
+    if (this.closed) return false;
+    const pending = this.#socket.writableLength;
+    if (pending > 0 && pending + frames.length > this.#limits.maxBufferedBytes) {
+      this.close(CloseCode.slowConsumer, 'slow consumer: unsent data passed HERALD_MAX_BUFFERED_BYTES', 'slow');
+      return false;
+    }
+    this.#socket.write(frames);
+    return true;
+  }
+
+  /** Corks the socket for a flush that writes to it more than once; true if newly corked. */
+  cork(): boolean {
+    if (this.#corked) return false;
+    this.#corked = true;
+    this.#socket.cork();
+    return true;
+  }
+
+  uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#socket.uncork();
+  }
+
+  /** Sends one herald.v1 reply object (already JSON text). */
+  reply(json: string): void {
+    this.write(textFrame(json));
+  }
+
+  /** Counts a client message; false when the client went over its rate. */
+  admit(now: number): boolean {
+    const window = Math.floor(now / 1000);
+    if (window !== this.#rateWindow) {
+      this.#rateWindow = window;
+      this.#rateCount = 0;
+    }
+    return ++this.#rateCount <= this.#limits.clientRate;
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  /** Closes with a code; the socket is destroyed if the close handshake does not finish soon. */
+  close(code: number, reason: string, why: CloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = why;
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      this.ws.terminate();
+      return;
+    }
+    // A peer that stopped reading never answers the close frame: don't hold its buffers.
+    const timer = setTimeout(() => this.ws.terminate(), why === 'slow' ? 1000 : 5000);
+    timer.unref();
+    this.ws.once('close', () => clearTimeout(timer));
+  }
+
+  /** Drops the socket at once (dead peer). */
+  terminate(why: CloseReason): void {
+    this.closed = true;
+    this.closeReason ??= why;
+    this.ws.terminate();
+  }
+}

@@ -1,0 +1,76 @@
+import type { RawData } from 'ws';
+import { HeraldError } from '../errors.js';
+import { decodeV1, encodeError, encodeOk, encodePong, type RequestId, type V1Request } from '../protocol/v1.js';
+import type { Relay } from './relay.js';
+import type { Session } from './session.js';
+import { topicMatcher } from './topic-pattern.js';
+
+/** herald.v1 requests: each gets exactly one reply (ok, pong or error); the socket stays up. */
+export class V1Handler {
+  readonly #relay: Relay;
+  readonly #mayPublish: (topic: string) => boolean;
+
+  constructor(relay: Relay) {
+    this.#relay = relay;
+    this.#mayPublish = topicMatcher(relay.config.clientPublish);
+  }
+
+  handle(s: Session, data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      s.reply(encodeError(undefined, 'bad_request', 'herald.v1 requests are JSON text frames, not binary'));
+      return;
+    }
+    const decoded = decodeV1(data.toString());
+    if (!decoded.ok) {
+      const e = decoded.error;
+      s.reply(encodeError(e.id, e.code, e.message));
+      return;
+    }
+    const req = decoded.request;
+    if (req.type === 'ping') {
+      s.reply(encodePong(req.id));
+      return;
+    }
+    this.#relay
+      .serialize(s, () => this.#run(s, req))
+      .then((extra) => s.reply(encodeOk(req.id, extra)))
+      .catch((err: unknown) => this.#fail(s, req.id, err));
+  }
+
+  async #run(s: Session, req: Exclude<V1Request, { type: 'ping' }>): Promise<Record<string, unknown> | undefined> {
+    const relay = this.#relay;
+    if (req.type === 'publish') return this.#publish(req.topic, req.data);
+    const check = relay.checkTopics(req.topics);
+    if (!check.ok) throw new HeraldError(check.code, check.message);
+    switch (req.type) {
+      case 'subscribe':
+        if (!relay.fitsTopicLimit(s, check.topics)) throw new HeraldError('too_many_topics', `at most ${relay.config.maxTopics} topics per client`);
+        await relay.subscribe(s, check.topics, req.since, true);
+        return undefined;
+      case 'unsubscribe':
+        await relay.unsubscribe(s, check.topics);
+        return undefined;
+      case 'topics':
+        await relay.setTopics(s, check.topics);
+        return undefined;
+    }
+  }
+
+  async #publish(topic: string, data: unknown): Promise<Record<string, unknown>> {
+    const relay = this.#relay;
+    const check = relay.checkTopics([topic]);
+    if (!check.ok) throw new HeraldError(check.code, check.message);
+    if (!this.#mayPublish(topic)) throw new HeraldError('forbidden', `clients may not publish to "${topic}" (allowed by HERALD_CLIENT_PUBLISH: ${relay.config.clientPublish.join(', ') || 'none'})`);
+    const m = await relay.publish({ topic, kind: 'json', body: JSON.stringify(data) });
+    return { offset: m.offset };
+  }
+
+  #fail(s: Session, id: RequestId | undefined, err: unknown): void {
+    if (err instanceof HeraldError) {
+      s.reply(encodeError(id, err.code, err.message));
+      return;
+    }
+    this.#relay.log.error({ err, client: s.id }, 'herald.v1 request failed');
+    s.reply(encodeError(id, 'internal', 'internal error; see the server log'));
+  }
+}

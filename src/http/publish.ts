@@ -1,0 +1,66 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Relay } from '../core/relay.js';
+import type { PublishInput, UserId } from '../core/message.js';
+import { HeraldError } from '../errors.js';
+import { publishItemSchema } from './schemas.js';
+
+interface PublishBody {
+  topic: string;
+  user_id?: UserId;
+  message?: string;
+  data?: unknown;
+  binary?: string;
+}
+
+const MAX_BATCH = 10_000;
+
+/** POST /publish and POST /publish/batch. */
+export const publishRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
+  const itemSchema = publishItemSchema(relay.config);
+  const okSchema = { type: 'object', properties: { id: { type: 'string' }, offset: { type: 'integer' } } } as const;
+
+  app.post<{ Body: PublishBody }>('/publish', { schema: { body: itemSchema, response: { 200: okSchema } } }, async (request) => {
+    const m = await relay.publish(toPublishInput(request.body));
+    return { id: m.id, offset: m.offset };
+  });
+
+  app.post<{ Body: { messages: unknown[] } }>(
+    '/publish/batch',
+    {
+      schema: {
+        body: { type: 'object', required: ['messages'], properties: { messages: { type: 'array', maxItems: MAX_BATCH } } },
+      },
+    },
+    async (request) => {
+      const validate = request.compileValidationSchema(itemSchema);
+      // Publishes start in array order, so one topic's messages keep their order.
+      const pending = request.body.messages.map((item, index) => {
+        if (!validate(item)) {
+          const why = validate.errors?.[0];
+          return Promise.reject(new HeraldError('invalid_body', `messages[${index}]${why?.instancePath ?? ''} ${why?.message ?? 'is invalid'}`));
+        }
+        return relay.publish(toPublishInput(item as PublishBody));
+      });
+      const settled = await Promise.allSettled(pending);
+      return {
+        results: settled.map((r) => {
+          if (r.status === 'fulfilled') return { id: r.value.id, offset: r.value.offset };
+          const e = r.reason instanceof HeraldError ? r.reason : new HeraldError('internal');
+          return e.toJSON();
+        }),
+      };
+    },
+  );
+};
+
+/** Exactly one of message, data or binary. */
+function toPublishInput(body: PublishBody): PublishInput {
+  const given = (['message', 'data', 'binary'] as const).filter((k) => body[k] !== undefined);
+  if (given.length !== 1) {
+    throw new HeraldError('invalid_body', `Give exactly one of "message" (a string), "data" (any JSON) or "binary" (base64); got ${given.length === 0 ? 'none' : given.join(' and ')}.`);
+  }
+  const base = { topic: body.topic, userId: body.user_id };
+  if (body.message !== undefined) return { ...base, kind: 'text', body: body.message };
+  if (body.binary !== undefined) return { ...base, kind: 'binary', body: Buffer.from(body.binary, 'base64').toString('base64') };
+  return { ...base, kind: 'json', body: JSON.stringify(body.data) };
+}

@@ -1,0 +1,43 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Relay } from '../core/relay.js';
+import type { UserId } from '../core/message.js';
+import { HeraldError } from '../errors.js';
+import { topicSchema, userIdSchema } from './schemas.js';
+
+/** POST /register and DELETE /register/:id (the tutorial's API, plus `topics` and `id`). */
+export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
+  const { config } = relay;
+
+  app.post<{ Body: { user_id: UserId; topics?: string[] } }>(
+    '/register',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['user_id'],
+          properties: { user_id: userIdSchema, topics: { type: 'array', items: topicSchema(config), maxItems: config.maxTopics } },
+        },
+      },
+    },
+    async (request) => {
+      const topics = request.body.topics === undefined ? undefined : [...new Set(request.body.topics)];
+      const reg = await relay.register(request.body.user_id, topics);
+      request.log.info({ client: reg.id, user: reg.userId }, 'registered');
+      return { url: `${wsBase(request, config.publicUrl)}/ws/${reg.id}`, id: reg.id, topics: reg.topics };
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>('/register/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } } } }, async (request) => {
+    const { id } = request.params;
+    if (!(await relay.unregister(id))) throw new HeraldError('unknown_client');
+    request.log.info({ client: id }, 'unregistered');
+    return { id, unregistered: true };
+  });
+};
+
+/** ws://host or wss://host, from HERALD_PUBLIC_URL or the request (X-Forwarded-* when trusted). */
+function wsBase(request: FastifyRequest, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl.replace(/^http(s?):/, 'ws$1:');
+  const scheme = request.protocol === 'https' ? 'wss' : 'ws';
+  return `${scheme}://${request.host}`;
+}

@@ -1,0 +1,70 @@
+import type {} from '@fastify/websocket';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Relay } from '../core/relay.js';
+import type { Registration } from '../engines/registry.js';
+import { handlePlain } from '../core/plain-handler.js';
+import { V1Handler } from '../core/v1-handler.js';
+import { HeraldError } from '../errors.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { V1 } from '../protocol/v1.js';
+
+export const supportedProtocols = [V1] as const;
+
+/** Subprotocols offered in Sec-WebSocket-Protocol. */
+function offered(request: FastifyRequest): string[] {
+  const h = request.headers['sec-websocket-protocol'];
+  if (h === undefined) return [];
+  return h.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+}
+
+/**
+ * GET /ws/:id: checks run before the upgrade (so failures are plain HTTP answers), then the
+ * socket is handed to the relay with the negotiated protocol: none offered -> plain.
+ */
+export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
+  const registrations = new WeakMap<FastifyRequest, Registration>();
+  const v1 = new V1Handler(relay);
+
+  app.route<{ Params: { id: string } }>({
+    method: 'GET',
+    url: '/ws/:id',
+    schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } } },
+    preValidation: async (request) => {
+      if (!request.ws) return;
+      const protocols = offered(request);
+      if (protocols.length > 0 && !protocols.some((p) => (supportedProtocols as readonly string[]).includes(p))) {
+        throw new HeraldError('unsupported_protocol', `None of the offered subprotocols (${protocols.join(', ')}) is supported; offer ${supportedProtocols.join(' or ')}, or none for the plain protocol.`);
+      }
+      if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
+      const reg = await relay.engine.registry.get(request.params.id);
+      if (!reg) throw new HeraldError('unknown_client');
+      registrations.set(request, reg);
+    },
+    handler: async () => {
+      throw new HeraldError('not_websocket');
+    },
+    wsHandler: (ws, request) => {
+      const reg = registrations.get(request);
+      if (!reg) {
+        ws.close(CloseCode.internal, 'registration lookup missing');
+        return;
+      }
+      const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
+      const s = relay.connect(ws, reg, protocol);
+      ws.on('pong', () => {
+        s.missed = 0;
+      });
+      ws.on('message', (data, isBinary) => {
+        s.missed = 0;
+        if (!s.admit(Date.now())) {
+          relay.stats.dropped('rate_limit');
+          s.close(CloseCode.policy, 'rate limit: too many messages per second (HERALD_CLIENT_RATE)', 'rate');
+          return;
+        }
+        if (protocol === 'plain') handlePlain(relay, s, data, isBinary);
+        else v1.handle(s, data, isBinary);
+      });
+      request.log.debug({ client: reg.id, protocol }, 'socket connected');
+    },
+  });
+};

@@ -1,0 +1,19 @@
+// The tutorial's protocol, byte for byte. Server to client: the published payload only, one
+// frame per message. Client to server: `ping` (ignored) or {"topics": [...]} (replace the list);
+// anything else is ignored and the connection stays up.
+
+export type PlainRequest = { type: 'ping' } | { type: 'topics'; topics: unknown } | { type: 'ignored'; reason: string };
+
+export function decodePlain(text: string): PlainRequest {
+  if (text === 'ping' || text === 'ping\n') return { type: 'ping' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { type: 'ignored', reason: 'not JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !('topics' in value)) {
+    return { type: 'ignored', reason: 'not a {"topics": [...]} request' };
+  }
+  return { type: 'topics', topics: (value as { topics: unknown }).topics };
+}

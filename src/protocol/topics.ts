@@ -1,0 +1,22 @@
+// Topic-list validation shared by both wire protocols and the HTTP schemas.
+
+export interface TopicLimits {
+  maxTopics: number;
+  maxTopicLength: number;
+}
+
+export type TopicsCheck = { ok: true; topics: string[] } | { ok: false; code: 'invalid_topic' | 'too_many_topics'; message: string };
+
+/** Checks an untrusted topic list; duplicates are removed, order kept. */
+export function checkTopics(value: unknown, limits: TopicLimits): TopicsCheck {
+  if (!Array.isArray(value)) return { ok: false, code: 'invalid_topic', message: '`topics` must be an array of strings' };
+  const seen = new Set<string>();
+  for (const t of value) {
+    if (typeof t !== 'string' || t.length === 0 || t.length > limits.maxTopicLength) {
+      return { ok: false, code: 'invalid_topic', message: `every topic must be a string of 1..${limits.maxTopicLength} characters, got ${JSON.stringify(t)?.slice(0, 80)}` };
+    }
+    seen.add(t);
+  }
+  if (seen.size > limits.maxTopics) return { ok: false, code: 'too_many_topics', message: `at most ${limits.maxTopics} topics per client, got ${seen.size}` };
+  return { ok: true, topics: [...seen] };
+}

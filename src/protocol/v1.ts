@@ -1,0 +1,109 @@
+// herald.v1: JSON objects with a `type`. Decoding never throws: every bad input becomes an
+// error reply that says what was wrong. Encoders build the JSON text by hand where the
+// payload is already JSON, so a message is serialized once for every subscriber.
+import type { Message, StreamPosition, UserId } from '../core/message.js';
+
+export const V1 = 'herald.v1';
+
+export type RequestId = string | number;
+
+export type V1Request =
+  | { type: 'subscribe'; id?: RequestId; topics: unknown; since?: Record<string, StreamPosition> }
+  | { type: 'unsubscribe'; id?: RequestId; topics: unknown }
+  | { type: 'topics'; id?: RequestId; topics: unknown }
+  | { type: 'ping'; id?: RequestId }
+  | { type: 'publish'; id?: RequestId; topic: string; data: unknown };
+
+export interface V1DecodeError {
+  id?: RequestId;
+  code: 'invalid_json' | 'bad_request' | 'unknown_type';
+  message: string;
+}
+
+export type V1Decoded = { ok: true; request: V1Request } | { ok: false; error: V1DecodeError };
+
+const fail = (code: V1DecodeError['code'], message: string, id?: RequestId): V1Decoded => ({ ok: false, error: id === undefined ? { code, message } : { id, code, message } });
+
+function isRequestId(v: unknown): v is RequestId {
+  return (typeof v === 'string' && v.length <= 128) || (typeof v === 'number' && Number.isFinite(v));
+}
+
+function checkSince(v: unknown): Record<string, StreamPosition> | string {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return '`since` must be an object {topic: {offset, epoch}}';
+  const out: Record<string, StreamPosition> = {};
+  for (const [topic, pos] of Object.entries(v as Record<string, unknown>)) {
+    if (pos === null || typeof pos !== 'object') return `since.${topic} must be {offset, epoch}`;
+    const { offset, epoch } = pos as { offset?: unknown; epoch?: unknown };
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return `since.${topic}.offset must be a non-negative integer`;
+    if (typeof epoch !== 'string') return `since.${topic}.epoch must be a string`;
+    out[topic] = { offset, epoch };
+  }
+  return out;
+}
+
+export function decodeV1(text: string): V1Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail('invalid_json', 'the frame is not valid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail('bad_request', 'a request must be a JSON object with a "type"');
+  const o = value as Record<string, unknown>;
+  let id: RequestId | undefined;
+  if (o.id !== undefined) {
+    if (!isRequestId(o.id)) return fail('bad_request', '"id" must be a string (up to 128 characters) or a number');
+    id = o.id;
+  }
+  const withId = <T extends object>(r: T): T & { id?: RequestId } => (id === undefined ? r : { ...r, id });
+  switch (o.type) {
+    case 'subscribe': {
+      if (!('topics' in o)) return fail('bad_request', 'subscribe needs "topics": [...]', id);
+      if (o.since === undefined) return { ok: true, request: withId({ type: 'subscribe', topics: o.topics }) };
+      const since = checkSince(o.since);
+      if (typeof since === 'string') return fail('bad_request', since, id);
+      return { ok: true, request: withId({ type: 'subscribe', topics: o.topics, since }) };
+    }
+    case 'unsubscribe':
+    case 'topics':
+      if (!('topics' in o)) return fail('bad_request', `${o.type} needs "topics": [...]`, id);
+      return { ok: true, request: withId({ type: o.type, topics: o.topics }) };
+    case 'ping':
+      return { ok: true, request: withId({ type: 'ping' }) };
+    case 'publish':
+      if (typeof o.topic !== 'string') return fail('bad_request', 'publish needs "topic": string', id);
+      if (!('data' in o)) return fail('bad_request', 'publish needs "data"', id);
+      return { ok: true, request: withId({ type: 'publish', topic: o.topic, data: o.data }) };
+    case undefined:
+      return fail('bad_request', 'a request needs a "type"', id);
+    default:
+      return fail('unknown_type', `unknown type ${JSON.stringify(o.type)?.slice(0, 40)}; expected subscribe, unsubscribe, topics, ping or publish`, id);
+  }
+}
+
+const idPart = (id: RequestId | undefined): string => (id === undefined ? '' : `,"id":${JSON.stringify(id)}`);
+
+export function encodeMessage(m: Message): string {
+  const payload = m.kind === 'json' ? `"data":${m.body}` : m.kind === 'text' ? `"data":${JSON.stringify(m.body)}` : `"binary":${JSON.stringify(m.body)}`;
+  return `{"type":"message","topic":${JSON.stringify(m.topic)},${payload},"offset":${m.offset},"epoch":${JSON.stringify(m.epoch)},"ts":${m.ts}}`;
+}
+
+export function encodeWelcome(client: string, user: UserId, topics: string[], heartbeatMs: number): string {
+  return JSON.stringify({ type: 'welcome', client, user, topics, heartbeat_ms: heartbeatMs });
+}
+
+export function encodeOk(id: RequestId | undefined, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify(id === undefined ? { type: 'ok', ...extra } : { type: 'ok', id, ...extra });
+}
+
+export function encodePong(id: RequestId | undefined): string {
+  return `{"type":"pong"${idPart(id)}}`;
+}
+
+export function encodeError(id: RequestId | undefined, code: string, message: string): string {
+  return JSON.stringify(id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message });
+}
+
+export function encodeRecovered(topic: string, position: StreamPosition, complete: boolean): string {
+  return JSON.stringify({ type: 'recovered', topic, epoch: position.epoch, offset: position.offset, complete });
+}
