@@ -98,6 +98,14 @@ export class HeraldClient {
   readonly #positions = new Positions();
   readonly #requests = new Requests();
   readonly #subscriptions = new Map<string, Entry>();
+  // Every topic this client means to receive: its subscriptions and the registration's own
+  // topics (from welcomes), so a reconnect can put each one back at the right position.
+  readonly #tracked = new Set<string>();
+  // Topics being rejoined from the client's own position: their messages are stale until
+  // the server confirms the unsubscribe with the request id kept here.
+  readonly #resyncing = new Map<string, number>();
+  // Registration topics left while disconnected: the server still has them; leave on resume.
+  readonly #leaveOnResume = new Set<string>();
   #factory: SocketFactory | undefined;
   #state: ConnectionState = 'idle';
   #socket: SocketLike | null = null;
@@ -167,17 +175,19 @@ export class HeraldClient {
     const existing = this.#subscriptions.get(topic);
     if (existing) return existing.subscription as unknown as Subscription<T>;
     if (options.since && !this.#positions.get(topic)) this.#positions.set(topic, options.since);
+    this.#leaveOnResume.delete(topic);
     let control: SubscriptionControl<T> | undefined;
     const subscription = new Subscription<T>(topic, { unsubscribe: (t) => this.#unsubscribe(t) }, (c) => (control = c));
     this.#subscriptions.set(topic, {
       subscription: subscription as unknown as Subscription<never>,
       control: control as unknown as SubscriptionControl<unknown>,
     });
+    this.#tracked.add(topic);
     if (this.#state === 'connected') void this.#subscribeTopics([topic]);
     return subscription;
   }
 
-  /** Stops receiving a topic subscribed with {@link subscribe}. */
+  /** Stops receiving a topic: one subscribed with {@link subscribe} or one of the registration's. */
   unsubscribe(topic: string): Promise<void> {
     return this.#unsubscribe(topic);
   }
@@ -277,6 +287,7 @@ export class HeraldClient {
       case 'welcome':
         return this.#onWelcome(frame);
       case 'message': {
+        if (this.#resyncing.has(frame.topic)) return;
         if (!this.#positions.accept(frame.topic, frame.offset, frame.epoch)) return;
         const message = toMessage<JsonValue>(frame);
         this.#events.emit('message', message);
@@ -292,9 +303,11 @@ export class HeraldClient {
       }
       case 'ok':
       case 'pong':
+        this.#endResync(frame.id);
         this.#requests.settle(frame);
         return;
       case 'error':
+        this.#endResync(frame.id);
         if (!this.#requests.settle(frame)) this.#events.emit('error', new HeraldError(frame.code, frame.message));
         return;
     }
@@ -307,7 +320,34 @@ export class HeraldClient {
     this.#startHeartbeat(frame.heartbeat_ms > 0 ? frame.heartbeat_ms : 25_000);
     this.#setState({ state: 'connected' });
     this.#events.emit('welcome', this.#welcome);
-    if (this.#subscriptions.size > 0) void this.#subscribeTopics([...this.#subscriptions.keys()]);
+    this.#resume(this.#welcome.topics);
+  }
+
+  // The server rejoins the registration's topics from its own cursor: what it last *wrote*,
+  // which is past what this client *received* when a connection dies with data in flight.
+  // A subscribe with `since` is a no-op for a topic already joined, so a topic the client
+  // has a position for is left and rejoined from that position; until the server confirms
+  // the leave (synchronously, in frame order) its messages are ignored. Topics the client
+  // never saw keep the server's cursor; subscriptions the registration lacks are joined.
+  #resume(joined: string[]): void {
+    this.#resyncing.clear();
+    const leave = joined.filter((t) => this.#leaveOnResume.has(t));
+    this.#leaveOnResume.clear();
+    for (const topic of joined) if (!leave.includes(topic)) this.#tracked.add(topic);
+    const rejoin = joined.filter((t) => this.#tracked.has(t) && this.#positions.get(t));
+    if (rejoin.length + leave.length > 0) {
+      const { id, reply } = this.#requests.open(this.#options.requestTimeoutMs);
+      for (const topic of [...rejoin, ...leave]) this.#resyncing.set(topic, id);
+      reply.catch(() => {}); // the subscribe below reports failures
+      this.#socket?.send(JSON.stringify({ type: 'unsubscribe', topics: [...rejoin, ...leave], id }));
+    }
+    const topics = [...this.#tracked];
+    if (topics.length > 0) void this.#subscribeTopics(topics);
+  }
+
+  #endResync(id: unknown): void {
+    if (id === undefined || this.#resyncing.size === 0) return;
+    for (const [topic, waiting] of this.#resyncing) if (waiting === id) this.#resyncing.delete(topic);
   }
 
   // One request for all topics; if the server refuses it, one per topic, so only the topic
@@ -332,10 +372,14 @@ export class HeraldClient {
         await Promise.all(topics.map((t) => this.#subscribeTopics([t])));
         return;
       }
-      const entry = this.#subscriptions.get(topics[0] as string);
-      if (entry && entry === entries[0]) {
-        this.#subscriptions.delete(topics[0] as string);
-        entry.control.end(error);
+      const topic = topics[0] as string;
+      const entry = this.#subscriptions.get(topic);
+      if (entry === entries[0]) {
+        this.#tracked.delete(topic);
+        if (entry) {
+          this.#subscriptions.delete(topic);
+          entry.control.end(error);
+        }
       }
       this.#events.emit('error', error);
     }
@@ -343,10 +387,15 @@ export class HeraldClient {
 
   async #unsubscribe(topic: string): Promise<void> {
     const entry = this.#subscriptions.get(topic);
-    if (!entry) return;
+    if (!entry && !this.#tracked.has(topic)) return;
     this.#subscriptions.delete(topic);
-    entry.control.end();
-    if (this.#state !== 'connected') return; // the next connection simply does not resubscribe it
+    this.#tracked.delete(topic);
+    this.#positions.delete(topic); // subscribing again starts from now, not from here
+    entry?.control.end();
+    if (this.#state !== 'connected') {
+      this.#leaveOnResume.add(topic); // the registration may still hold it
+      return;
+    }
     try {
       await this.#request({ type: 'unsubscribe', topics: [topic] }, false);
     } catch (err) {

@@ -114,6 +114,33 @@ test('after a drop it reconnects and resubscribes with since; the iterator sees 
   assert.deepEqual(await iterator.next(), { value: undefined, done: true });
 });
 
+test('a registration topic the client has a position for is left and rejoined from that position', async () => {
+  const client = new HeraldClient(server.url, fast);
+  let accepted = server.nextConnection();
+  void client.connect();
+  let conn = await accepted;
+  conn.send(welcome(['r']), msg('r', 1), msg('r', 2));
+  await waitFor('offset 2', 2000, (done) => client.on('message', (m) => m.offset === 2 && done(m)));
+  const seen: number[] = [];
+  client.on('message', (m) => seen.push(m.offset));
+
+  accepted = server.nextConnection();
+  conn.socket.terminate();
+  conn = await accepted;
+  // The server resumes from its cursor (4: offsets 3 and 4 were written but never arrived).
+  conn.send(welcome(['r']), msg('r', 5));
+  const leave = await conn.nextRequest('unsubscribe');
+  assert.deepEqual(leave.topics, ['r']);
+  const join = await conn.nextRequest('subscribe');
+  assert.deepEqual(join.topics, ['r']);
+  assert.deepEqual(join.since, { r: { offset: 2, epoch: 'e1' } });
+  conn.send(msg('r', 6), { type: 'ok', id: leave.id }, msg('r', 3), msg('r', 4), msg('r', 5), msg('r', 6));
+  conn.send({ type: 'recovered', topic: 'r', epoch: 'e1', offset: 6, complete: true }, { type: 'ok', id: join.id }, msg('r', 7));
+  await waitFor('offset 7', 2000, (done) => client.on('message', (m) => m.offset === 7 && done(m)));
+  assert.deepEqual(seen, [3, 4, 5, 6, 7]);
+  await client.close();
+});
+
 for (const [code, errorCode] of [[4001, 'unregistered'], [4000, 'replaced']] as const) {
   test(`close code ${code} is final: state closed, no reconnect, iterators throw ${errorCode}`, async () => {
     const client = new HeraldClient(server.url, fast);
