@@ -1,0 +1,61 @@
+import type { Config } from '../../config.js';
+import type { Engine } from '../engine.js';
+import { RedisBroker, type EngineLog } from './broker-redis.js';
+import { connect } from './connection.js';
+import { RedisHealth } from './health-redis.js';
+import { RedisHistory } from './history-redis.js';
+import { RedisKeys } from './keys.js';
+import { RedisLink } from './link.js';
+import { RedisRegistry } from './registry-redis.js';
+
+export type RedisEngineConfig = Pick<Config, 'redisUrl' | 'redisCluster' | 'registrationTtlMs' | 'historySize' | 'historyTtlMs' | 'nodeId'>;
+
+export interface RedisEngineOptions {
+  /** Prepended to every key and channel; nodes of one deployment must agree (tests isolate by it). */
+  prefix?: string;
+  /** How often health is probed (ms). */
+  probeIntervalMs?: number;
+}
+
+const silent: EngineLog = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } as unknown as EngineLog;
+
+/**
+ * The engine for many processes: registry, broker and history in Redis (or a Redis Cluster
+ * with `redisCluster`). Connects at once and reconnects forever; until the first connect, or
+ * while Redis is away, calls fail fast with engine_unavailable and healthy() is false.
+ */
+export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = silent, options: RedisEngineOptions = {}): Engine {
+  if (!config.redisUrl) throw new Error('createRedisEngine needs config.redisUrl (HERALD_REDIS_URL)');
+  const keys = new RedisKeys(options.prefix);
+  const name = `herald${config.nodeId ? `:${config.nodeId}` : ''}`;
+  const base = { url: config.redisUrl, cluster: config.redisCluster };
+  const link = new RedisLink(connect({ ...base, subscriber: false, name }), config.redisCluster);
+  const sub = connect({ ...base, subscriber: true, name: `${name}:sub` });
+  const registry = new RedisRegistry(link, keys, config.registrationTtlMs);
+  const history = new RedisHistory(link, keys, config.historyTtlMs);
+  const broker = new RedisBroker(link, sub, keys, {
+    historySize: config.historySize,
+    historyTtlMs: config.historyTtlMs,
+    log,
+    recover: (topic, since) => history.since(topic, since),
+  });
+  const health = new RedisHealth(link, broker, keys, log, options.probeIntervalMs);
+  return {
+    name: 'redis',
+    registry,
+    broker,
+    history,
+    healthy: () => health.healthy(),
+    onStatus: (handler) => health.onStatus(handler),
+    async close() {
+      health.close();
+      await registry.close();
+      await broker.close();
+      try {
+        await link.client.quit();
+      } catch {
+        link.client.disconnect();
+      }
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// The Redis key scheme. Every key that a Lua script touches together shares one hash tag
+// ({...}), because on Redis Cluster a script may only touch keys of one slot:
+//
+//   {t:TOPIC}:meta   hash {epoch, offset}  the topic's position       } one slot per topic: the
+//   {t:TOPIC}:log    stream, capped         the topic's history       } publish script assigns the
+//   {t:TOPIC}:msg    pub/sub channel        live delivery (sharded)   } offset, appends, publishes
+//
+//   {r:ID}           hash {user, topics, cursors, createdAt, connected}, TTL while unconnected
+//   {u:USER}:regs    sorted set: registration ids of one user, score = expiry (inf = connected);
+//                    the create script counts and adds atomically here (the per-user limit)
+//   registrations    sorted set of all ids, score = expiry: count() without scanning
+//   alive            marker holding a generation: missing after Redis came back empty
+//   control          pub/sub channel (plain PUBLISH reaches every node, also on Cluster)
+//
+// A registration is keyed by its id alone because connect (GET /ws/:id) knows only the id; the
+// per-user set lives in the user's slot, so create is two steps (reserve, then write) and a
+// failure in between leaves only a reservation that expires with the TTL.
+// Topics spread over shards by their tag; a topic containing "}" still maps all its keys to
+// one slot, since the tag ends at the first "}" in every one of them.
+
+export class RedisKeys {
+  readonly #p: string;
+
+  constructor(prefix = 'herald:') {
+    this.#p = prefix;
+  }
+
+  meta(topic: string): string {
+    return `${this.#p}{t:${topic}}:meta`;
+  }
+
+  log(topic: string): string {
+    return `${this.#p}{t:${topic}}:log`;
+  }
+
+  channel(topic: string): string {
+    return `${this.#p}{t:${topic}}:msg`;
+  }
+
+  /** Glob matching every topic's meta key (for stats). */
+  metaPattern(): string {
+    return `${this.#p}{t:*}:meta`;
+  }
+
+  logOfMeta(metaKey: string): string {
+    return `${metaKey.slice(0, -':meta'.length)}:log`;
+  }
+
+  registration(id: string): string {
+    return `${this.#p}{r:${id}}`;
+  }
+
+  userRegistrations(user: string): string {
+    return `${this.#p}{u:${user}}:regs`;
+  }
+
+  allRegistrations(): string {
+    return `${this.#p}registrations`;
+  }
+
+  alive(): string {
+    return `${this.#p}alive`;
+  }
+
+  control(): string {
+    return `${this.#p}control`;
+  }
+}

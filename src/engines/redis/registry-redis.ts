@@ -1,0 +1,108 @@
+import type { StreamPosition, UserId } from '../../core/message.js';
+import { HeraldError } from '../../errors.js';
+import type { Registration, Registry } from '../registry.js';
+import type { RedisKeys } from './keys.js';
+import type { RedisLink } from './link.js';
+import { connectionScript, deleteScript, reserveScript, rescoreScript, updateScript, writeScript } from './registry-scripts.js';
+
+/**
+ * Registrations as Redis hashes with a TTL that runs only while unconnected (PERSIST on
+ * connect, PEXPIRE on disconnect); see keys.ts for why the per-user set is a separate key.
+ */
+export class RedisRegistry implements Registry {
+  readonly #link: RedisLink;
+  readonly #keys: RedisKeys;
+  readonly #ttlMs: number;
+
+  constructor(link: RedisLink, keys: RedisKeys, ttlMs: number) {
+    this.#link = link;
+    this.#keys = keys;
+    this.#ttlMs = ttlMs;
+  }
+
+  async create(reg: Registration, maxPerUser: number): Promise<void> {
+    const owner = String(reg.userId);
+    const userKey = this.#keys.userRegistrations(owner);
+    const reserve = async (): Promise<[number, number]> => (await this.#link.call((c) => reserveScript.run(c, [userKey], [reg.id, maxPerUser, this.#ttlMs]))) as [number, number];
+    let [ok, held] = await reserve();
+    if (ok !== 1 && (await this.#forgetGone(userKey)) > 0) [ok, held] = await reserve();
+    if (ok !== 1) throw new HeraldError('too_many_registrations', `User ${owner} already holds ${held} registrations (HERALD_MAX_REGISTRATIONS_PER_USER=${maxPerUser}); unregister one first.`);
+    const fields = ['owner', owner, 'user', JSON.stringify(reg.userId), 'topics', JSON.stringify(reg.topics), 'cursors', JSON.stringify(reg.cursors), 'createdAt', String(reg.createdAt), 'connected', '0'];
+    try {
+      await this.#link.call((c) => writeScript.run(c, [this.#keys.registration(reg.id)], [this.#ttlMs, ...fields]));
+    } catch (err) {
+      await this.#rescore(userKey, reg.id, 'remove');
+      throw err;
+    }
+    await this.#rescore(this.#keys.allRegistrations(), reg.id, 'add');
+  }
+
+  async get(id: string): Promise<Registration | undefined> {
+    const h = await this.#link.call((c) => c.hgetall(this.#keys.registration(id)));
+    if (!h['owner']) return undefined;
+    return {
+      id,
+      userId: JSON.parse(h['user'] ?? 'null') as UserId,
+      topics: JSON.parse(h['topics'] ?? '[]') as string[],
+      cursors: JSON.parse(h['cursors'] ?? '{}') as Record<string, StreamPosition>,
+      createdAt: Number(h['createdAt']),
+    };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const owner = (await this.#link.call((c) => deleteScript.run(c, [this.#keys.registration(id)], []))) as string | null;
+    if (owner === null) return false;
+    await Promise.all([this.#rescore(this.#keys.userRegistrations(owner), id, 'remove'), this.#rescore(this.#keys.allRegistrations(), id, 'remove')]);
+    return true;
+  }
+
+  async setTopics(id: string, topics: string[]): Promise<void> {
+    await this.#link.call((c) => updateScript.run(c, [this.#keys.registration(id)], ['topics', JSON.stringify(topics)]));
+  }
+
+  async saveCursors(id: string, cursors: Record<string, StreamPosition>): Promise<void> {
+    await this.#link.call((c) => updateScript.run(c, [this.#keys.registration(id)], ['cursors', JSON.stringify(cursors)]));
+  }
+
+  async markConnected(id: string): Promise<void> {
+    await this.#connection(id, 'connected');
+  }
+
+  async markDisconnected(id: string): Promise<void> {
+    await this.#connection(id, 'disconnected');
+  }
+
+  async count(): Promise<number> {
+    return await this.#link.call((c) => c.zcount(this.#keys.allRegistrations(), `(${Date.now()}`, '+inf'));
+  }
+
+  async close(): Promise<void> {}
+
+  async #connection(id: string, mode: 'connected' | 'disconnected'): Promise<void> {
+    const owner = (await this.#link.call((c) => connectionScript.run(c, [this.#keys.registration(id)], [mode, this.#ttlMs]))) as string | null;
+    if (owner === null) return;
+    await Promise.all([this.#rescore(this.#keys.userRegistrations(owner), id, mode), this.#rescore(this.#keys.allRegistrations(), id, mode)]);
+  }
+
+  /**
+   * Drops ids whose registration is gone from a user's set. A connected id never expires by
+   * score, so one left behind by a crashed node or a lost update would hold a place forever.
+   */
+  async #forgetGone(userKey: string): Promise<number> {
+    const ids = await this.#link.call((c) => c.zrange(userKey, 0, -1));
+    const exists = await Promise.all(ids.map((id) => this.#link.call((c) => c.exists(this.#keys.registration(id)))));
+    const gone = ids.filter((_, i) => exists[i] === 0);
+    if (gone.length > 0) await this.#link.call((c) => c.zrem(userKey, ...gone));
+    return gone.length;
+  }
+
+  // The sets only count registrations (limit, metrics): an update lost while Redis blinks
+  // heals when the entry's score runs out, so it must not fail the caller's operation.
+  async #rescore(key: string, id: string, mode: 'add' | 'connected' | 'disconnected' | 'remove'): Promise<void> {
+    try {
+      await this.#link.call((c) => rescoreScript.run(c, [key], [id, mode, this.#ttlMs]));
+    } catch {
+      // best effort, see above
+    }
+  }
+}

@@ -1,0 +1,354 @@
+// One contract for every engine: the same tests, given a factory, run against the memory
+// engine, the redis engine and the redis engine on a Redis Cluster. A "space" names one shared
+// backend: engines made with the same space are nodes of one deployment.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Message, PublishInput } from '../../src/core/message.js';
+import type { ControlEvent } from '../../src/engines/broker.js';
+import type { Engine } from '../../src/engines/engine.js';
+import type { Registration } from '../../src/engines/registry.js';
+import { HeraldError } from '../../src/errors.js';
+
+export interface ContractConfig {
+  registrationTtlMs: number;
+  historySize: number;
+  historyTtlMs: number;
+  nodeId: string;
+}
+
+export type EngineFactory = (config: ContractConfig, space: string) => Promise<Engine>;
+
+export interface ContractOptions {
+  /** Engines of one space share state (false for memory: each engine is its own world). */
+  multiNode: boolean;
+}
+
+export const contractConfig: Omit<ContractConfig, 'nodeId'> = { registrationTtlMs: 300, historySize: 5, historyTtlMs: 600 };
+
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Every message an engine delivers, with a way to await the next ones. */
+export class Inbox {
+  readonly messages: Message[] = [];
+
+  constructor(engine: Engine) {
+    engine.broker.onMessage((m) => this.messages.push(m));
+  }
+
+  of(topic: string): Message[] {
+    return this.messages.filter((m) => m.topic === topic);
+  }
+
+  async wait(topic: string, count: number, timeoutMs = 3_000): Promise<Message[]> {
+    await waitFor(`${count} messages on ${topic} (have ${this.of(topic).length})`, () => this.of(topic).length >= count, timeoutMs);
+    return this.of(topic);
+  }
+}
+
+const text = (topic: string, body: string, userId?: number | string): PublishInput => ({ topic, kind: 'text', body, userId });
+
+function registration(userId: number | string, topics = ['news']): Registration {
+  return { id: randomBytes(16).toString('hex'), userId, topics, cursors: {}, createdAt: Date.now() };
+}
+
+export function engineContract(name: string, factory: EngineFactory, options: ContractOptions): void {
+  describe(`engine contract: ${name}`, () => {
+    let space = '';
+    let engines: Engine[] = [];
+    const node = async (overrides: Partial<ContractConfig> = {}): Promise<Engine> => {
+      const e = await factory({ ...contractConfig, nodeId: `n${engines.length}`, ...overrides }, space);
+      engines.push(e);
+      return e;
+    };
+    const multi = { skip: options.multiNode ? false : 'one node only' };
+
+    beforeEach(() => {
+      space = randomBytes(4).toString('hex');
+      engines = [];
+    });
+    afterEach(async () => {
+      await Promise.all(engines.map((e) => e.close()));
+    });
+
+    describe('registry', () => {
+      it('stores a registration and returns it as it was, user id type included', async () => {
+        const e = await node();
+        const reg = { ...registration(42, ['a', 'b']), cursors: { a: { offset: 3, epoch: 'E1' } } };
+        await e.registry.create(reg, 10);
+        assert.deepEqual(await e.registry.get(reg.id), reg);
+        const named = registration('alice');
+        await e.registry.create(named, 10);
+        assert.equal((await e.registry.get(named.id))?.userId, 'alice');
+        assert.equal(await e.registry.get('no-such-id'), undefined);
+      });
+
+      it('deletes: true once, then false, and the registration is gone', async () => {
+        const e = await node();
+        const reg = registration(1);
+        await e.registry.create(reg, 10);
+        assert.equal(await e.registry.delete(reg.id), true);
+        assert.equal(await e.registry.delete(reg.id), false);
+        assert.equal(await e.registry.get(reg.id), undefined);
+      });
+
+      it('updates topics and cursors, and never recreates a deleted registration', async () => {
+        const e = await node();
+        const reg = registration(1);
+        await e.registry.create(reg, 10);
+        await e.registry.setTopics(reg.id, ['x', 'y']);
+        await e.registry.saveCursors(reg.id, { x: { offset: 7, epoch: 'E' } });
+        const got = await e.registry.get(reg.id);
+        assert.deepEqual(got?.topics, ['x', 'y']);
+        assert.deepEqual(got?.cursors, { x: { offset: 7, epoch: 'E' } });
+        await e.registry.delete(reg.id);
+        await e.registry.setTopics(reg.id, ['z']);
+        await e.registry.saveCursors(reg.id, {});
+        await e.registry.markConnected(reg.id);
+        assert.equal(await e.registry.get(reg.id), undefined);
+      });
+
+      it('expires a registration left unconnected for the TTL', async () => {
+        const e = await node();
+        const reg = registration(1);
+        await e.registry.create(reg, 10);
+        await waitFor('the registration to expire', async () => (await e.registry.get(reg.id)) === undefined);
+      });
+
+      it('keeps a connected registration past the TTL; the TTL restarts on disconnect', async () => {
+        const e = await node();
+        const reg = registration(1);
+        await e.registry.create(reg, 10);
+        await e.registry.markConnected(reg.id);
+        await pause(contractConfig.registrationTtlMs * 2);
+        assert.equal((await e.registry.get(reg.id))?.id, reg.id, 'a connected registration must not expire');
+        await e.registry.markDisconnected(reg.id);
+        assert.equal((await e.registry.get(reg.id))?.id, reg.id, 'it lives on for the TTL after a disconnect');
+        await waitFor('the disconnected registration to expire', async () => (await e.registry.get(reg.id)) === undefined);
+      });
+
+      it('limits registrations per user (7 and "7" are one user); delete and expiry free places', async () => {
+        const e = await node();
+        const a = registration(7);
+        const b = registration('7');
+        await e.registry.create(a, 2);
+        await e.registry.create(b, 2);
+        await assert.rejects(e.registry.create(registration(7), 2), (err: unknown) => err instanceof HeraldError && err.code === 'too_many_registrations');
+        await e.registry.create(registration(8), 2); // another user is not affected
+        await e.registry.delete(a.id);
+        await e.registry.create(registration(7), 2);
+        await assert.rejects(e.registry.create(registration('7'), 2), HeraldError);
+        await waitFor('the user registrations to expire', async () => (await e.registry.get(b.id)) === undefined);
+        await e.registry.create(registration(7), 2);
+      });
+
+      it('counts registrations', async () => {
+        const e = await node({ registrationTtlMs: 60_000 });
+        const regs = [registration(1), registration(2), registration(3)];
+        for (const r of regs) await e.registry.create(r, 10);
+        assert.equal(await e.registry.count(), 3);
+        await e.registry.delete(regs[0]!.id);
+        assert.equal(await e.registry.count(), 2);
+      });
+
+      it('shares registrations between nodes: register on A, connect on B, delete on C', multi, async () => {
+        const [a, b, c] = [await node(), await node(), await node()];
+        const reg = registration(5, ['t']);
+        await a.registry.create(reg, 10);
+        assert.deepEqual(await b.registry.get(reg.id), reg);
+        await b.registry.markConnected(reg.id);
+        await pause(contractConfig.registrationTtlMs * 2);
+        assert.equal(await c.registry.delete(reg.id), true);
+        assert.equal(await a.registry.get(reg.id), undefined);
+        const again = registration(5);
+        await a.registry.create(again, 10);
+        await a.registry.markConnected(again.id);
+        await assert.rejects(b.registry.create(registration(5), 1), HeraldError, 'the per-user limit holds across nodes');
+      });
+    });
+
+    describe('broker and history', () => {
+      it('assigns offsets 1, 2, 3 per topic under one epoch', async () => {
+        const e = await node();
+        const a1 = await e.broker.publish(text('a', 'one', 9));
+        const a2 = await e.broker.publish(text('a', 'two'));
+        const b1 = await e.broker.publish({ topic: 'b', kind: 'json', body: '{"x":1}' });
+        const a3 = await e.broker.publish({ topic: 'a', kind: 'binary', body: 'AAEC' });
+        assert.deepEqual([a1.offset, a2.offset, a3.offset, b1.offset], [1, 2, 3, 1]);
+        assert.equal(a1.epoch, a3.epoch);
+        assert.notEqual(a1.id, a2.id);
+        assert.equal(a1.userId, 9);
+        assert.equal(a2.userId, undefined);
+        assert.equal(a3.kind, 'binary');
+        assert.ok(Math.abs(a1.ts - Date.now()) < 5_000, 'ts is the publish time in ms');
+        assert.deepEqual(await e.history.position('a'), { offset: 3, epoch: a1.epoch });
+      });
+
+      it('delivers a subscribed topic in publish order', async () => {
+        const e = await node();
+        const inbox = new Inbox(e);
+        await e.broker.subscribe('t');
+        const sent = await Promise.all(Array.from({ length: 50 }, (_, i) => e.broker.publish(text('t', `m${i}`))));
+        assert.deepEqual(sent.map((m) => m.offset).sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i + 1));
+        const got = await inbox.wait('t', 50);
+        assert.deepEqual(got.map((m) => m.offset), Array.from({ length: 50 }, (_, i) => i + 1));
+        const byOffset = new Map(sent.map((m) => [m.offset, m]));
+        for (const m of got) assert.deepEqual(m, byOffset.get(m.offset));
+      });
+
+      it('delivers to every subscribed node, in the same order, once', multi, async () => {
+        const [a, b, c] = [await node(), await node(), await node()];
+        const [inB, inC] = [new Inbox(b), new Inbox(c)];
+        await b.broker.subscribe('t');
+        await b.broker.subscribe('t'); // idempotent: still one delivery per message
+        await c.broker.subscribe('t');
+        const sent = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : c).broker.publish(text('t', `m${i}`, i))));
+        const offsets = Array.from({ length: 100 }, (_, i) => i + 1);
+        assert.deepEqual((await inB.wait('t', 100)).map((m) => m.offset), offsets);
+        assert.deepEqual((await inC.wait('t', 100)).map((m) => m.offset), offsets);
+        assert.deepEqual(inB.of('t').map((m) => m.id), inC.of('t').map((m) => m.id));
+        assert.equal(new Set(sent.map((m) => m.id)).size, 100);
+        await pause(100);
+        assert.equal(inB.of('t').length, 100, 'no duplicates');
+      });
+
+      it('does not deliver topics a node has not subscribed, or has unsubscribed', multi, async () => {
+        const [a, b] = [await node(), await node()];
+        const inB = new Inbox(b);
+        await b.broker.subscribe('wanted');
+        await a.broker.publish(text('unwanted', 'x'));
+        await a.broker.publish(text('wanted', 'y'));
+        await inB.wait('wanted', 1);
+        await b.broker.unsubscribe('wanted');
+        await a.broker.publish(text('wanted', 'z'));
+        await b.broker.subscribe('other');
+        await a.broker.publish(text('other', 'w'));
+        await inB.wait('other', 1);
+        await pause(150);
+        assert.deepEqual(inB.messages.map((m) => m.body), ['y', 'w']);
+      });
+
+      it('fence resolves after every earlier message of the topic was delivered', async () => {
+        const e = await node();
+        const inbox = new Inbox(e);
+        await e.broker.subscribe('f');
+        for (let i = 0; i < 20; i++) await e.broker.publish(text('f', `m${i}`));
+        await e.broker.fence?.('f');
+        if (e.broker.fence) assert.equal(inbox.of('f').length, 20);
+      });
+
+      it('gives a topic its epoch at position(), before the first publish, on every node', async () => {
+        const [a, b] = options.multiNode ? [await node(), await node()] : [await node(), undefined];
+        const before = await (b ?? a).history.position('fresh');
+        assert.equal(before.offset, 0);
+        assert.ok(before.epoch.length > 0);
+        const m = await a.broker.publish(text('fresh', 'first'));
+        assert.deepEqual({ offset: m.offset, epoch: m.epoch }, { offset: 1, epoch: before.epoch });
+        const r = await (b ?? a).history.since('fresh', before);
+        assert.deepEqual(r.messages.map((x) => x.body), ['first']);
+        assert.equal(r.complete, true);
+      });
+
+      it('recovers from history: since, the seam, complete and epochs', async () => {
+        const e = await node();
+        const sent: Message[] = [];
+        for (let i = 1; i <= 3; i++) sent.push(await e.broker.publish(text('h', `m${i}`)));
+        const epoch = sent[0]!.epoch;
+        const bodies = (r: { messages: Message[] }): string[] => r.messages.map((m) => m.body);
+
+        let r = await e.history.since('h', { offset: 0, epoch: 'whatever' });
+        assert.deepEqual([bodies(r), r.complete, r.position], [['m1', 'm2', 'm3'], true, { offset: 3, epoch }]);
+        assert.deepEqual(r.messages, sent);
+        r = await e.history.since('h', { offset: 1, epoch });
+        assert.deepEqual([bodies(r), r.complete], [['m2', 'm3'], true]);
+        r = await e.history.since('h', { offset: 3, epoch });
+        assert.deepEqual([bodies(r), r.complete, r.position], [[], true, { offset: 3, epoch }]);
+        r = await e.history.since('h', { offset: 2, epoch: 'another-epoch' });
+        assert.deepEqual([bodies(r), r.complete], [['m1', 'm2', 'm3'], false]);
+
+        for (let i = 4; i <= 8; i++) await e.broker.publish(text('h', `m${i}`)); // history keeps 5: m4..m8
+        r = await e.history.since('h', { offset: 1, epoch });
+        assert.deepEqual([bodies(r), r.complete], [['m4', 'm5', 'm6', 'm7', 'm8'], false]);
+        r = await e.history.since('h', { offset: 3, epoch });
+        assert.deepEqual([bodies(r), r.complete], [['m4', 'm5', 'm6', 'm7', 'm8'], true]);
+        r = await e.history.since('h', { offset: 6, epoch });
+        assert.deepEqual([bodies(r), r.complete, r.position], [['m7', 'm8'], true, { offset: 8, epoch }]);
+        r = await e.history.since('h', { offset: 0, epoch });
+        assert.deepEqual([bodies(r).length, r.complete], [5, false]);
+      });
+
+      it('starts a new epoch at offset 1 after the history TTL passed without a publish', async () => {
+        const e = await node();
+        const first = await e.broker.publish(text('ttl', 'old'));
+        let now = first.epoch;
+        await waitFor('the topic history to expire', async () => {
+          now = (await e.history.position('ttl')).epoch;
+          return now !== first.epoch;
+        });
+        const m = await e.broker.publish(text('ttl', 'new'));
+        assert.deepEqual({ offset: m.offset, epoch: m.epoch }, { offset: 1, epoch: now });
+        const r = await e.history.since('ttl', { offset: 1, epoch: first.epoch });
+        assert.deepEqual([r.messages.map((x) => x.body), r.complete], [['new'], false]);
+      });
+
+      it('keeps no history with historySize 0, but still counts offsets', async () => {
+        const e = await node({ historySize: 0 });
+        await e.broker.publish(text('n', 'a'));
+        const m = await e.broker.publish(text('n', 'b'));
+        assert.equal(m.offset, 2);
+        const r = await e.history.since('n', { offset: 1, epoch: m.epoch });
+        assert.deepEqual([r.messages, r.complete, r.position.offset], [[], false, 2]);
+      });
+
+      it('reports history stats', async () => {
+        const e = await node();
+        await e.broker.publish(text('s1', 'hello'));
+        await e.broker.publish(text('s1', 'world'));
+        await e.broker.publish(text('s2', '!'));
+        const s = await e.history.stats();
+        assert.equal(s.topics, 2);
+        assert.equal(s.messages, 3);
+        assert.ok(s.bytes > 0);
+      });
+    });
+
+    describe('control', () => {
+      const kick: ControlEvent = { type: 'kick', node: 'n0', clientId: 'c1', code: 4001, reason: 'unregistered' };
+
+      it('delivers control events to this node', async () => {
+        const e = await node();
+        const got: ControlEvent[] = [];
+        e.broker.onControl((ev) => got.push(ev));
+        await e.broker.sendControl(kick);
+        await waitFor('the control event', () => got.length === 1);
+        assert.deepEqual(got[0], kick);
+      });
+
+      it('delivers control events to the other nodes', multi, async () => {
+        const [a, b, c] = [await node(), await node(), await node()];
+        const got: ControlEvent[] = [];
+        b.broker.onControl((ev) => got.push(ev));
+        c.broker.onControl((ev) => got.push(ev));
+        await a.broker.sendControl(kick);
+        await waitFor('both nodes to get the event', () => got.length === 2);
+        assert.deepEqual(got, [kick, kick]);
+      });
+    });
+
+    describe('health', () => {
+      it('is healthy with a reachable backend', async () => {
+        const e = await node();
+        assert.equal(e.healthy(), true);
+      });
+    });
+  });
+}
