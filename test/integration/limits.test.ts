@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { request, register, publish } from '../helpers/http.js';
+import { spawnHerald, startHerald, type TestServer } from '../helpers/server.js';
+import { TestSocket } from '../helpers/ws-client.js';
+
+async function live(srv: TestServer, s: TestSocket, topic: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    await publish(srv.base, { topic, message: 'probe' });
+    if ((await s.take(1, 100).catch(() => [])).length > 0) {
+      s.frames.length = 0;
+      return;
+    }
+  }
+  throw new Error(`${topic} never became live`);
+}
+
+describe('limits and bad input on sockets', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startHerald({ maxFrameBytes: 1024, maxTopics: 3, maxTopicLength: 16, clientRate: 20, heartbeatMs: 100 });
+  });
+  after(() => srv.close());
+
+  test('a frame over HERALD_MAX_FRAME_BYTES closes the socket with 1009', async () => {
+    const s = await TestSocket.open((await register(srv.base, 1)).url);
+    s.send('x'.repeat(2000));
+    assert.equal((await s.closed).code, 1009);
+  });
+
+  test('invalid UTF-8 in a text frame closes the socket with 1007', async () => {
+    const s = await TestSocket.open((await register(srv.base, 1)).url);
+    // Send a text frame whose payload is not UTF-8, bypassing the client's own checks.
+    const payload = Buffer.from([0xc3, 0x28]);
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+    const raw = (s.ws as unknown as { _socket: Socket })._socket;
+    raw.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
+    assert.equal((await s.closed).code, 1007);
+  });
+
+  test('a topics update over the limits is ignored (plain) and the old topics stay', async () => {
+    const s = await TestSocket.open((await register(srv.base, 2, ['kept'])).url);
+    await live(srv, s, 'kept');
+    s.send({ topics: ['a', 'b', 'c', 'd'] });
+    s.send({ topics: ['a-topic-name-that-is-too-long'] });
+    s.send('ping');
+    await publish(srv.base, { topic: 'kept', message: 'still here' });
+    assert.equal((await s.next()).data, 'still here');
+    assert.equal(s.ws.readyState, s.ws.OPEN);
+    await s.closeAndWait();
+  });
+
+  test('more client messages per second than HERALD_CLIENT_RATE closes with 1008', async () => {
+    const s = await TestSocket.open((await register(srv.base, 3)).url);
+    for (let i = 0; i < 60; i++) s.send('ping');
+    assert.equal((await s.closed).code, 1008);
+  });
+
+  test('a socket that stops answering pings is dropped after two rounds', async () => {
+    const reg = await register(srv.base, 4);
+    const s = await TestSocket.open(reg.url, undefined, { autoPong: false });
+    const start = Date.now();
+    const closed = await s.closed;
+    assert.equal(closed.code, 1006);
+    assert.ok(Date.now() - start < 2000);
+  });
+
+  test('a socket that answers pings stays', async () => {
+    const s = await TestSocket.open((await register(srv.base, 5)).url);
+    let pings = 0;
+    s.ws.on('ping', () => pings++);
+    await new Promise<void>((resolve) => {
+      const check = (): void => (pings >= 5 ? resolve() : void 0);
+      s.ws.on('ping', check);
+    });
+    assert.equal(s.ws.readyState, s.ws.OPEN);
+    await s.closeAndWait();
+  });
+});
+
+describe('registration lifetime', () => {
+  test('an unconnected registration expires after HERALD_REGISTRATION_TTL; a connected one does not', async () => {
+    const srv = await startHerald({ registrationTtlMs: 300 });
+    try {
+      const idle = await register(srv.base, 1);
+      const held = await register(srv.base, 2);
+      const s = await TestSocket.open(held.url);
+      const until = Date.now() + 5000;
+      while ((await request(srv.base, 'DELETE', `/register/${idle.id}`)).status !== 404) {
+        assert.ok(Date.now() < until, 'idle registration never expired');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The held one has been connected the whole time: still there.
+      assert.equal(s.ws.readyState, s.ws.OPEN);
+      await s.closeAndWait();
+      const again = await TestSocket.open(held.url);
+      await again.closeAndWait();
+      assert.equal((await request(srv.base, 'DELETE', `/register/${held.id}`)).status, 200);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('too many registrations for one user is 429', async () => {
+    const srv = await startHerald({ maxRegistrationsPerUser: 2 });
+    try {
+      await register(srv.base, 9);
+      await register(srv.base, 9);
+      const r = await request(srv.base, 'POST', '/register', { user_id: 9 });
+      assert.equal(r.status, 429);
+      assert.equal(r.body.error, 'too_many_registrations');
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+/** A WebSocket client over raw TCP that completes the handshake and then never reads. */
+async function stalledClient(url: string): Promise<Socket> {
+  const u = new URL(url);
+  const sock = connect(Number(u.port), u.hostname);
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.once('connect', () => {
+      sock.write(`GET ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    });
+    sock.once('data', (d: Buffer) => {
+      if (!d.toString().startsWith('HTTP/1.1 101')) reject(new Error(`no upgrade: ${d.toString()}`));
+      sock.pause();
+      resolve();
+    });
+  });
+  sock.on('error', () => {});
+  return sock;
+}
+
+describe('slow consumers', () => {
+  test('a client that stops reading while 50 MB are published is closed (4008) with at most the limit buffered; /health answers', async () => {
+    const limit = 1024 * 1024;
+    const srv = await startHerald({ maxBufferedBytes: limit, historySize: 4 });
+    try {
+      const reg = await register(srv.base, 1, ['flood']);
+      const stalled = await stalledClient(reg.url);
+      const reader = await TestSocket.open((await register(srv.base, 2, ['flood'])).url);
+      await live(srv, reader, 'flood');
+      const session = srv.herald.relay.hub.get(reg.id)!;
+      assert.ok(session.links.get('flood')?.live, 'the stalled client never joined its topic');
+      const chunk = 'x'.repeat(512 * 1024);
+      let peakBuffered = 0;
+      let sent = 0;
+      for (let i = 0; i < 100; i++) {
+        await publish(srv.base, { topic: 'flood', message: chunk });
+        sent += chunk.length;
+        // Let the flush run, then look at what the server holds for the stalled socket.
+        await new Promise((r) => setImmediate(r));
+        peakBuffered = Math.max(peakBuffered, session.bufferedBytes);
+      }
+      assert.equal(sent, 50 * 1024 * 1024);
+      assert.equal(session.closeReason, 'slow');
+      assert.ok(peakBuffered <= limit + chunk.length + 16, `server buffered ${peakBuffered} bytes for the stalled socket`);
+      const t0 = Date.now();
+      assert.equal((await request(srv.base, 'GET', '/health')).status, 200);
+      assert.ok(Date.now() - t0 < 1000, '/health was slow');
+      // The stalled socket is gone within the close grace; the reader got everything.
+      const until = Date.now() + 5000;
+      while (srv.herald.relay.hub.get(reg.id)) {
+        assert.ok(Date.now() < until, 'the stalled socket was never released');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(srv.herald.stats.drops.slow_consumer, 1);
+      assert.equal((await reader.take(100, 15_000)).length, 100);
+      stalled.destroy();
+      await reader.closeAndWait();
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('shutdown', () => {
+  test('SIGTERM closes sockets with 1001 and the process exits 0', async () => {
+    const proc = await spawnHerald();
+    const s = await TestSocket.open((await register(proc.base, 1)).url);
+    const code = proc.stop('SIGTERM');
+    assert.equal((await s.closed).code, 1001);
+    assert.equal(await code, 0);
+    assert.match(proc.output(), /shutting down/);
+  });
+});
