@@ -30,7 +30,8 @@ function isRequestId(v: unknown): v is RequestId {
 
 function checkSince(v: unknown): Record<string, StreamPosition> | string {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return '`since` must be an object {topic: {offset, epoch}}';
-  const out: Record<string, StreamPosition> = {};
+  // No prototype: a topic named "__proto__" stays an own key, and "constructor" etc. have no position.
+  const out: Record<string, StreamPosition> = Object.create(null) as Record<string, StreamPosition>;
   for (const [topic, pos] of Object.entries(v as Record<string, unknown>)) {
     if (pos === null || typeof pos !== 'object') return `since.${topic} must be {offset, epoch}`;
     const { offset, epoch } = pos as { offset?: unknown; epoch?: unknown };
