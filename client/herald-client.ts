@@ -111,6 +111,7 @@ export class HeraldClient {
   #socket: SocketLike | null = null;
   #welcome: Welcome | undefined;
   #closeInfo: CloseInfo | undefined;
+  #finalError: HeraldError | undefined;
   #connectTimer: ReturnType<typeof setTimeout> | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -155,7 +156,9 @@ export class HeraldClient {
 
   /**
    * Starts connecting (if not already) and resolves with the welcome once connected. It keeps
-   * retrying through failures; it rejects only when the client closes for good first.
+   * retrying through failures; it rejects only when the client closes for good first, with a
+   * {@link HeraldError} whose code says why: `unregistered`, `replaced`, `unknown_registration`
+   * (Node only: the server answered 404), or `closed` (close() was called).
    */
   connect(): Promise<Welcome> {
     if (this.#state === 'idle') void this.#open();
@@ -500,6 +503,7 @@ export class HeraldClient {
     clearInterval(this.#heartbeatTimer);
     this.#closeInfo = info;
     const error = errorCode ? new HeraldError(errorCode, `connection closed for good: ${info.reason} (${info.code})`) : undefined;
+    this.#finalError = error;
     this.#requests.rejectAll(error ?? this.#closedError());
     for (const entry of this.#subscriptions.values()) entry.control.end(error);
     this.#subscriptions.clear();
@@ -507,7 +511,7 @@ export class HeraldClient {
   }
 
   #closedError(): HeraldError {
-    return new HeraldError('closed', `the client is closed: ${this.#closeInfo?.reason ?? 'closed'}`);
+    return this.#finalError ?? new HeraldError('closed', `the client is closed: ${this.#closeInfo?.reason ?? 'closed'}`);
   }
 
   #setState(change: Omit<StateChange, 'previous'>): void {

@@ -157,7 +157,7 @@ for (const [code, errorCode] of [[4001, 'unregistered'], [4000, 'replaced']] as 
     assert.equal(change.reason, 'bye');
     assert.deepEqual(client.closeInfo, { code, reason: 'bye' });
     await assert.rejects(iterator.next(), (err: unknown) => err instanceof HeraldError && err.code === errorCode);
-    await assert.rejects(client.publish('x', 1), (err: unknown) => err instanceof HeraldError && err.code === 'closed');
+    await assert.rejects(client.publish('x', 1), (err: unknown) => err instanceof HeraldError && err.code === errorCode);
     // No new connection comes within many backoff periods.
     await assert.rejects(server.nextConnection(300), /no connection/);
   });
