@@ -45,17 +45,26 @@ export function openFileLimit(pid: number | 'self' = 'self'): number {
 /** A CPU reading taken at the edge of a measurement window. */
 export interface CpuMark {
   readonly at: number;
+  /** CLOCK_MONOTONIC in µs: the clock of V8's .cpuprofile timestamps, to cut a profile to a window. */
+  readonly monoUs: number;
   readonly server: number;
   readonly loadgen: number;
 }
 
 export function markCpu(serverPid: number, loadgenPid: number): CpuMark {
-  return { at: performance.now(), server: cpuMicros(serverPid), loadgen: cpuMicros(loadgenPid) };
+  return {
+    at: performance.now(),
+    monoUs: Number(process.hrtime.bigint() / 1000n),
+    server: cpuMicros(serverPid),
+    loadgen: cpuMicros(loadgenPid),
+  };
 }
 
 /** CPU spent by each process between two marks, and the wall time between them. */
 export interface CpuWindow {
   readonly wallMs: number;
+  readonly startMonoUs: number;
+  readonly endMonoUs: number;
   readonly serverUs: number;
   readonly loadgenUs: number;
 }
@@ -63,6 +72,8 @@ export interface CpuWindow {
 export function cpuBetween(start: CpuMark, end: CpuMark): CpuWindow {
   return {
     wallMs: end.at - start.at,
+    startMonoUs: start.monoUs,
+    endMonoUs: end.monoUs,
     serverUs: end.server - start.server,
     loadgenUs: end.loadgen - start.loadgen,
   };

@@ -72,6 +72,12 @@ export interface CaseResult {
   readonly scenario: ScenarioName;
   readonly metrics: Metrics;
   readonly skipped?: string;
+  /** The measured window on CLOCK_MONOTONIC (µs), to cut a server --cpu-prof profile to it. */
+  readonly window?: { readonly startUs: number; readonly endUs: number };
+}
+
+function windowOf(cpu: CpuWindow): CaseResult['window'] {
+  return { startUs: cpu.startMonoUs, endUs: cpu.endMonoUs };
 }
 
 export interface ScenarioContext {
@@ -146,7 +152,12 @@ async function fanout(ctx: ScenarioContext): Promise<CaseResult[]> {
     await ctx.loadgen.deliver({ ...burst, publishes: 20 });
     ctx.progress(`burst of ${publishes} publishes to S=${size}`);
     const { value, cpu } = await measure(ctx, () => ctx.loadgen.deliver({ ...burst, publishes }));
-    cases.push({ name: `fanout S=${size}`, scenario: 'fanout', metrics: { ...deliveryMetrics(value, cpu), connections: size } });
+    cases.push({
+      name: `fanout S=${size}`,
+      scenario: 'fanout',
+      metrics: { ...deliveryMetrics(value, cpu), connections: size },
+      window: windowOf(cpu),
+    });
   }
   return cases;
 }
@@ -170,7 +181,12 @@ async function unicast(ctx: ScenarioContext): Promise<CaseResult[]> {
     ctx.progress(`${publishes} unicast publishes, batch ${batchSize}`);
     const { value, cpu } = await measure(ctx, () => ctx.loadgen.deliver({ ...base, batchSize, publishes }));
     const name = batchSize === 1 ? `unicast U=${scale.unicastUsers}` : `unicast batch=${batchSize} U=${scale.unicastUsers}`;
-    cases.push({ name, scenario: 'unicast', metrics: { ...deliveryMetrics(value, cpu), connections: scale.unicastUsers } });
+    cases.push({
+      name,
+      scenario: 'unicast',
+      metrics: { ...deliveryMetrics(value, cpu), connections: scale.unicastUsers },
+      window: windowOf(cpu),
+    });
   }
   return cases;
 }
@@ -190,7 +206,14 @@ async function latency(ctx: ScenarioContext): Promise<CaseResult[]> {
   ctx.progress(`${scale.latencyRate} msg/s for ${scale.latencyDurationMs / 1000} s`);
   const { value, cpu } = await measure(ctx, () => ctx.loadgen.deliver({ ...steady, durationMs: scale.latencyDurationMs }));
   const name = `latency ${scale.latencyRate} msg/s S=${scale.latencySubscribers}`;
-  return [{ name, scenario: 'latency', metrics: { ...deliveryMetrics(value, cpu), connections: scale.latencySubscribers } }];
+  return [
+    {
+      name,
+      scenario: 'latency',
+      metrics: { ...deliveryMetrics(value, cpu), connections: scale.latencySubscribers },
+      window: windowOf(cpu),
+    },
+  ];
 }
 
 async function idle(ctx: ScenarioContext): Promise<CaseResult[]> {
@@ -243,6 +266,7 @@ async function idle(ctx: ScenarioContext): Promise<CaseResult[]> {
         loadgenCpuPct: ((reg.cpu.loadgenUs + up.cpu.loadgenUs) / 1000 / wallMs) * 100,
         wallMs,
       },
+      window: { startUs: reg.cpu.startMonoUs, endUs: up.cpu.endMonoUs },
     });
   }
   return cases;
