@@ -179,10 +179,22 @@ export class Relay {
       .catch((err: unknown) => this.log.warn({ err, client: s.id }, 'could not save cursors on disconnect'));
   }
 
-  /** Saves the cursors of every live session (redis engine: a node crash then loses nothing). */
+  /** Saves the changed cursors of every live session (redis engine: a node crash then loses nothing). */
   async saveLiveCursors(): Promise<void> {
     const tasks: Promise<void>[] = [];
-    for (const s of this.hub.sessions()) if (!s.closed) tasks.push(this.engine.registry.saveCursors(s.id, this.cursorsOf(s)));
+    for (const s of this.hub.sessions()) {
+      if (s.closed) continue;
+      const cursors = this.cursorsOf(s);
+      const json = JSON.stringify(cursors);
+      if (json === s.savedCursors) continue;
+      s.savedCursors = json;
+      tasks.push(
+        this.engine.registry.saveCursors(s.id, cursors).catch((err: unknown) => {
+          s.savedCursors = ''; // try again next round
+          throw err;
+        }),
+      );
+    }
     const results = await Promise.allSettled(tasks);
     const failed = results.filter((r) => r.status === 'rejected').length;
     if (failed > 0) this.log.debug({ failed }, 'cursor save failed for some sessions');

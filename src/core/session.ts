@@ -38,6 +38,8 @@ export class Session {
   work: Promise<void> = Promise.resolve();
   closed = false;
   closeReason: CloseReason | undefined;
+  /** The cursors last saved to the engine (JSON), so unchanged ones are not written again. */
+  savedCursors = '';
   /** Heartbeat rounds without a pong. */
   missed = 0;
   readonly #socket: Socket;
