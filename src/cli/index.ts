@@ -1,5 +1,9 @@
 import { Command } from 'commander';
 import { serveCommand } from './serve.js';
+import { registerCommand } from './register.js';
+import { publishCommand } from './publish.js';
+import { listenCommand } from './listen.js';
+import { unregisterCommand } from './unregister.js';
 
 const program = new Command('herald')
   .description('Herald: a real-time message relay. Backends publish over HTTP; clients receive over WebSockets.')
@@ -7,5 +11,9 @@ const program = new Command('herald')
   .showHelpAfterError();
 
 program.addCommand(serveCommand());
+program.addCommand(registerCommand());
+program.addCommand(publishCommand());
+program.addCommand(listenCommand());
+program.addCommand(unregisterCommand());
 
 await program.parseAsync(process.argv);
