@@ -23,8 +23,8 @@ const isUnavailable = (err: unknown): boolean => err instanceof HeraldError && e
 describe('redis engine faults', () => {
   let redis: RedisServer;
   let engines: Engine[] = [];
-  const node = async (log?: EngineLog): Promise<Engine> => {
-    const e = await redisNode(redis.url, false, { ...contractConfig, registrationTtlMs: 60_000, historyTtlMs: 60_000, nodeId: `n${engines.length}` }, 'faults', log);
+  const node = async (log?: EngineLog, registrationTtlMs = 60_000): Promise<Engine> => {
+    const e = await redisNode(redis.url, false, { ...contractConfig, registrationTtlMs, historyTtlMs: 60_000, nodeId: `n${engines.length}` }, 'faults', log);
     engines.push(e);
     return e;
   };
@@ -104,6 +104,31 @@ describe('redis engine faults', () => {
     }
     await waitFor('the reset status', () => statuses.includes('reset'), 3_000);
     assert.equal(e.healthy(), true);
+  });
+
+  it('expires the registrations of a node that died with their sockets open, one TTL later', async () => {
+    const [a, b] = [await node(undefined, 300), await node(undefined, 300)];
+    const reg = { id: randomBytes(16).toString('hex'), userId: 1, topics: [], cursors: {}, createdAt: Date.now() };
+    await a.registry.create(reg, 10);
+    await b.registry.markConnected(reg.id);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(await a.registry.get(reg.id), 'alive while B holds it');
+    await b.close(); // B "crashes": it never says disconnected, and stops renewing
+    engines = engines.filter((e) => e !== b);
+    await waitFor('the orphaned registration to expire', async () => (await a.registry.get(reg.id)) === undefined, 3_000);
+  });
+
+  it('ignores a late disconnect from a node whose socket moved to another node', async () => {
+    const [a, b] = [await node(undefined, 300), await node(undefined, 300)];
+    const reg = { id: randomBytes(16).toString('hex'), userId: 2, topics: [], cursors: {}, createdAt: Date.now() };
+    await a.registry.create(reg, 10);
+    await a.registry.markConnected(reg.id);
+    await b.registry.markConnected(reg.id); // the client reconnected through B
+    await a.registry.markDisconnected(reg.id); // A notices its old socket died, too late
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(await a.registry.get(reg.id), 'the socket on B keeps it alive');
+    await b.registry.markDisconnected(reg.id);
+    await waitFor('the registration to expire', async () => (await a.registry.get(reg.id)) === undefined, 3_000);
   });
 
   it('fails fast with engine_unavailable when Redis is not there at start', async () => {

@@ -5,9 +5,10 @@
 //   {t:TOPIC}:log    stream, capped         the topic's history       } publish script assigns the
 //   {t:TOPIC}:msg    pub/sub channel        live delivery (sharded)   } offset, appends, publishes
 //
-//   {r:ID}           hash {user, topics, cursors, createdAt, connected}, TTL while unconnected
-//   {u:USER}:regs    sorted set: registration ids of one user, score = expiry (inf = connected);
-//                    the create script counts and adds atomically here (the per-user limit)
+//   {r:ID}           hash {owner, user, topics, cursors, createdAt, connected, holder} with a TTL;
+//                    while connected, the holding node renews it (a lease: see registry-scripts)
+//   {u:USER}:regs    sorted set: registration ids of one user, score = expiry; the reserve
+//                    script counts and adds atomically here (the per-user limit)
 //   registrations    sorted set of all ids, score = expiry: count() without scanning
 //   alive            marker holding a generation: missing after Redis came back empty
 //   control          pub/sub channel (plain PUBLISH reaches every node, also on Cluster)

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { StreamPosition, UserId } from '../../core/message.js';
 import { HeraldError } from '../../errors.js';
 import type { Registration, Registry } from '../registry.js';
@@ -6,18 +7,27 @@ import type { RedisLink } from './link.js';
 import { connectionScript, deleteScript, reserveScript, rescoreScript, updateScript, writeScript } from './registry-scripts.js';
 
 /**
- * Registrations as Redis hashes with a TTL that runs only while unconnected (PERSIST on
- * connect, PEXPIRE on disconnect); see keys.ts for why the per-user set is a separate key.
+ * Registrations as Redis hashes with a TTL. While a socket is open here the registration is
+ * leased: this instance renews its TTL every third of it, so it never expires while connected,
+ * yet the registrations of a crashed node expire one TTL after the crash (see
+ * connectionScript). keys.ts says why the per-user set is a separate key.
  */
 export class RedisRegistry implements Registry {
   readonly #link: RedisLink;
   readonly #keys: RedisKeys;
   readonly #ttlMs: number;
+  /** Names this engine instance as the holder of the leases it renews. */
+  readonly #holder = randomBytes(8).toString('hex');
+  /** Registrations connected on this node: their leases are renewed. */
+  readonly #held = new Set<string>();
+  readonly #renewTimer: NodeJS.Timeout;
 
   constructor(link: RedisLink, keys: RedisKeys, ttlMs: number) {
     this.#link = link;
     this.#keys = keys;
     this.#ttlMs = ttlMs;
+    this.#renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.min(Math.floor(ttlMs / 3), 600_000)));
+    this.#renewTimer.unref();
   }
 
   async create(reg: Registration, maxPerUser: number): Promise<void> {
@@ -51,6 +61,7 @@ export class RedisRegistry implements Registry {
 
   async delete(id: string): Promise<boolean> {
     const owner = (await this.#link.call((c) => deleteScript.run(c, [this.#keys.registration(id)], []))) as string | null;
+    this.#held.delete(id);
     if (owner === null) return false;
     await Promise.all([this.#rescore(this.#keys.userRegistrations(owner), id, 'remove'), this.#rescore(this.#keys.allRegistrations(), id, 'remove')]);
     return true;
@@ -65,28 +76,51 @@ export class RedisRegistry implements Registry {
   }
 
   async markConnected(id: string): Promise<void> {
-    await this.#connection(id, 'connected');
+    this.#held.add(id);
+    if (!(await this.#connection(id, 'connected'))) this.#held.delete(id);
   }
 
   async markDisconnected(id: string): Promise<void> {
+    this.#held.delete(id);
     await this.#connection(id, 'disconnected');
+  }
+
+  /** Extends the leases of the registrations connected here; drops those now held elsewhere. */
+  async renewLeases(): Promise<void> {
+    if (!this.#link.usable()) return;
+    const ids = [...this.#held];
+    for (let i = 0; i < ids.length; i += 200) {
+      await Promise.all(
+        ids.slice(i, i + 200).map(async (id) => {
+          try {
+            if (!(await this.#connection(id, 'renew'))) this.#held.delete(id);
+          } catch {
+            // Redis went away mid-round: the next round retries.
+          }
+        }),
+      );
+    }
   }
 
   async count(): Promise<number> {
     return await this.#link.call((c) => c.zcount(this.#keys.allRegistrations(), `(${Date.now()}`, '+inf'));
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    clearInterval(this.#renewTimer);
+  }
 
-  async #connection(id: string, mode: 'connected' | 'disconnected'): Promise<void> {
-    const owner = (await this.#link.call((c) => connectionScript.run(c, [this.#keys.registration(id)], [mode, this.#ttlMs]))) as string | null;
-    if (owner === null) return;
-    await Promise.all([this.#rescore(this.#keys.userRegistrations(owner), id, mode), this.#rescore(this.#keys.allRegistrations(), id, mode)]);
+  /** Returns false when the registration is gone (or, renewing, no longer ours). */
+  async #connection(id: string, mode: 'connected' | 'renew' | 'disconnected'): Promise<boolean> {
+    const owner = (await this.#link.call((c) => connectionScript.run(c, [this.#keys.registration(id)], [mode, this.#ttlMs, this.#holder]))) as string | null;
+    if (owner === null) return false;
+    await Promise.all([this.#rescore(this.#keys.userRegistrations(owner), id, 'touch'), this.#rescore(this.#keys.allRegistrations(), id, 'touch')]);
+    return true;
   }
 
   /**
-   * Drops ids whose registration is gone from a user's set. A connected id never expires by
-   * score, so one left behind by a crashed node or a lost update would hold a place forever.
+   * Drops ids whose registration is gone from a user's set: after a lost update (Redis blinked
+   * between two steps) an id may outlive its registration by up to one TTL.
    */
   async #forgetGone(userKey: string): Promise<number> {
     const ids = await this.#link.call((c) => c.zrange(userKey, 0, -1));
@@ -98,7 +132,7 @@ export class RedisRegistry implements Registry {
 
   // The sets only count registrations (limit, metrics): an update lost while Redis blinks
   // heals when the entry's score runs out, so it must not fail the caller's operation.
-  async #rescore(key: string, id: string, mode: 'add' | 'connected' | 'disconnected' | 'remove'): Promise<void> {
+  async #rescore(key: string, id: string, mode: 'add' | 'touch' | 'remove'): Promise<void> {
     try {
       await this.#link.call((c) => rescoreScript.run(c, [key], [id, mode, this.#ttlMs]));
     } catch {

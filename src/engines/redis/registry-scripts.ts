@@ -11,8 +11,7 @@ const keepSet = `
 local function keep(key)
   local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   if #top == 0 then return end
-  if top[2] == 'inf' then redis.call('PERSIST', key)
-  else redis.call('PEXPIREAT', key, string.format('%d', math.ceil(tonumber(top[2])))) end
+  redis.call('PEXPIREAT', key, string.format('%d', math.ceil(tonumber(top[2]))))
 end
 `;
 
@@ -33,14 +32,12 @@ return {1, held}
 
 /**
  * Rescores an id in a set of registrations. KEYS: set. ARGV: id, mode, ttlMs; mode is add
- * (expires in ttl), connected (never expires), disconnected (expires in ttl, only if present)
- * or remove.
+ * (expires in ttl), touch (expires in ttl, only if present) or remove.
  */
 export const rescoreScript = new Script(`${now}${keepSet}
 local mode = ARGV[2]
 if mode == 'remove' then redis.call('ZREM', KEYS[1], ARGV[1])
-elseif mode == 'connected' then redis.call('ZADD', KEYS[1], 'XX', '+inf', ARGV[1])
-elseif mode == 'disconnected' then redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[3]), ARGV[1])
+elseif mode == 'touch' then redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[3]), ARGV[1])
 else redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 keep(KEYS[1])
@@ -48,18 +45,29 @@ return 1
 `, 1);
 
 /**
- * The socket opened (TTL stops) or closed (TTL starts again). KEYS: registration.
- * ARGV: connected|disconnected, ttlMs. Returns the owner (String(userId)) or nil when gone.
+ * A socket opened, is still open, or closed. KEYS: registration. ARGV: mode, ttlMs, holder.
+ * A connected registration is leased, not made permanent: its holder (one engine instance)
+ * renews the TTL while the socket is open, so the registration of a node that crashed still
+ * expires one TTL later. Only the current holder may renew or disconnect it: a node that
+ * learns late that its socket died must not start the TTL of a socket now open elsewhere.
+ * connected: take the lease; renew: extend it if still ours; disconnected: release it if ours.
+ * Returns the owner (String(userId)), or nil when gone or not ours.
  */
 export const connectionScript = new Script(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-if ARGV[1] == 'connected' then
-  redis.call('PERSIST', KEYS[1])
-  redis.call('HSET', KEYS[1], 'connected', '1')
+local mode = ARGV[1]
+local holder = redis.call('HGET', KEYS[1], 'holder')
+if mode == 'connected' then
+  redis.call('HSET', KEYS[1], 'connected', '1', 'holder', ARGV[3])
+elseif holder and holder ~= ARGV[3] then
+  return false
+elseif mode == 'renew' then
+  if not holder then return false end
 else
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
   redis.call('HSET', KEYS[1], 'connected', '0')
+  redis.call('HDEL', KEYS[1], 'holder')
 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('HGET', KEYS[1], 'owner')
 `, 1);
 
