@@ -3,12 +3,30 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { publish, register, request } from '../helpers/http.js';
-import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { startRedis, startRedisCluster } from '../helpers/redis.js';
 import { TestSocket } from '../helpers/ws-client.js';
 import { on, plainJoined, startNodes, stopNodes, type Node } from './nodes.js';
 
-describe('cluster: three Herald nodes on one Redis', () => {
-  let redis: RedisServer;
+/** A Redis setup for the nodes: its URL, the extra `herald serve` flags, and how to stop it. */
+interface Backend {
+  url: string;
+  args: string[];
+  stop(): Promise<void>;
+}
+
+const setups: Array<[string, () => Promise<Backend>]> = [
+  ['one redis-server', async () => {
+    const r = await startRedis();
+    return { url: r.url, args: [], stop: () => r.destroy() };
+  }],
+  ['a Redis Cluster of 3 masters (sharded pub/sub)', async () => {
+    const c = await startRedisCluster(3);
+    return { url: c.url, args: ['--redis-cluster'], stop: () => c.stop() };
+  }],
+];
+
+for (const [setup, start] of setups) describe(`cluster: three Herald nodes on ${setup}`, () => {
+  let backend: Backend | undefined;
   let nodes: Node[] = [];
   let sockets: TestSocket[] = [];
   const open = async (url: string, protocol?: string): Promise<TestSocket> => {
@@ -18,8 +36,8 @@ describe('cluster: three Herald nodes on one Redis', () => {
   };
 
   before(async () => {
-    redis = await startRedis();
-    nodes = await startNodes(3, redis.url);
+    backend = await start();
+    nodes = await startNodes(3, backend.url, backend.args);
   });
   afterEach(async () => {
     await Promise.all(sockets.map((s) => s.closeAndWait()));
@@ -27,7 +45,7 @@ describe('cluster: three Herald nodes on one Redis', () => {
   });
   after(async () => {
     await stopNodes(nodes);
-    await redis?.destroy();
+    await backend?.stop();
   });
 
   it('registers on A, connects on B, publishes on C, unregisters on C (4001 on B)', async () => {

@@ -94,8 +94,13 @@ export class RedisBroker implements Broker {
     let done = this.#wanted.get(topic);
     if (!done) {
       // While the subscriber is down there is nothing to wait for: no publish can happen,
-      // and #resubscribe includes every wanted topic when it comes back.
-      done = this.#subReady || this.#link.cluster ? this.#command('subscribe', topic) : Promise.resolve();
+      // and the subscription is restored when it comes back (by #resubscribe; on a Cluster
+      // by ioredis, which queues the SSUBSCRIBE until then).
+      if (this.#subReady) done = this.#command('subscribe', topic);
+      else {
+        if (this.#link.cluster) void this.#command('subscribe', topic);
+        done = Promise.resolve();
+      }
       this.#wanted.set(topic, done);
     }
     return done;
@@ -139,7 +144,8 @@ export class RedisBroker implements Broker {
   async unsubscribe(topic: string): Promise<void> {
     if (!this.#wanted.delete(topic)) return;
     this.#last.delete(topic);
-    if (this.#subReady || this.#link.cluster) await this.#command('unsubscribe', topic);
+    if (this.#subReady) await this.#command('unsubscribe', topic);
+    else if (this.#link.cluster) void this.#command('unsubscribe', topic);
   }
 
   async sendControl(event: ControlEvent): Promise<void> {
