@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { bytes, ConfigError, defaults, duration, loadConfig, settings } from '../../src/config.js';
+
+describe('config', () => {
+  test('defaults: port 8000 on 127.0.0.1, memory engine, topic cats', () => {
+    const c = loadConfig();
+    assert.equal(c.port, 8000);
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.redisUrl, undefined);
+    assert.deepEqual(c.defaultTopics, ['cats']);
+    assert.equal(c.heartbeatMs, 25_000);
+    assert.equal(c.registrationTtlMs, 24 * 3600 * 1000);
+  });
+
+  test('env variables are parsed, flags win over env', () => {
+    const c = loadConfig({ HERALD_PORT: '9000', HERALD_MAX_BUFFERED_BYTES: '2mb', HERALD_CLIENT_PUBLISH: 'chat.*, news', HERALD_TRUST_PROXY: 'yes' }, { port: '9100' });
+    assert.equal(c.port, 9100);
+    assert.equal(c.maxBufferedBytes, 2 * 1024 * 1024);
+    assert.deepEqual(c.clientPublish, ['chat.*', 'news']);
+    assert.equal(c.trustProxy, true);
+  });
+
+  for (const [env, value, pattern] of [
+    ['HERALD_PORT', '70000', /HERALD_PORT must be an integer in 0\.\.65535/],
+    ['HERALD_PORT', 'eighty', /HERALD_PORT/],
+    ['HERALD_REGISTRATION_TTL', 'forever', /duration/],
+    ['HERALD_MAX_BODY_BYTES', 'big', /size/],
+    ['HERALD_REDIS_URL', 'http://x', /redis: or rediss:/],
+    ['HERALD_TRUST_PROXY', 'maybe', /true or false/],
+    ['HERALD_LOG_LEVEL', 'loud', /HERALD_LOG_LEVEL must be one of/],
+  ] as const) {
+    test(`${env}=${value} is refused with a message naming it`, () => {
+      assert.throws(() => loadConfig({ [env]: value }), (err: unknown) => err instanceof ConfigError && pattern.test(err.message));
+    });
+  }
+
+  test('durations and sizes', () => {
+    assert.equal(duration('500ms', 'x'), 500);
+    assert.equal(duration('30', 'x'), 30_000);
+    assert.equal(duration('10m', 'x'), 600_000);
+    assert.equal(duration('1.5s', 'x'), 1500);
+    assert.equal(bytes('64kb', 'x'), 65536);
+    assert.equal(bytes('1MiB', 'x'), 1048576);
+    assert.equal(bytes('100', 'x'), 100);
+  });
+
+  test('every setting has a HERALD_ variable, a flag and help, and a default in one place', () => {
+    const envs = new Set<string>();
+    for (const s of settings) {
+      assert.match(s.env, /^HERALD_[A-Z_]+$/);
+      assert.match(s.flag, /^[a-z-]+$/);
+      assert.ok(s.help.length > 5);
+      assert.ok(!envs.has(s.env));
+      envs.add(s.env);
+      assert.ok(s.key in defaults);
+    }
+  });
+});
