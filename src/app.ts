@@ -8,11 +8,16 @@ import { Relay } from './core/relay.js';
 import { CountingStats } from './core/relay-stats.js';
 import type { Engine } from './engines/engine.js';
 import { createMemoryEngine } from './engines/memory/engine-memory.js';
+import { apiKeyAuth } from './http/auth.js';
+import { dashboardRoutes } from './http/dashboard.js';
 import { errorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
 import { jsonBodyParser } from './http/json-body.js';
+import { metricsRoutes } from './http/metrics.js';
+import { originCheck } from './http/origin.js';
 import { publishRoutes } from './http/publish.js';
 import { registerRoutes } from './http/register.js';
+import { statsRoutes } from './http/stats.js';
 import { wsRoutes } from './http/ws.js';
 
 export interface Herald {
@@ -58,10 +63,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await waitFor(() => relay.hub.size === 0, 3000);
     },
   });
+  // App-wide hooks, after @fastify/websocket's (which sets request.ws): key, then WebSocket Origin.
+  apiKeyAuth(app, config.apiKey);
+  originCheck(app, config.allowedOrigins);
   await app.register(healthRoutes, { relay });
   await app.register(registerRoutes, { relay });
   await app.register(publishRoutes, { relay });
   await app.register(wsRoutes, { relay });
+  await app.register(metricsRoutes, { relay, stats });
+  await app.register(statsRoutes, { relay, stats });
+  await app.register(dashboardRoutes, { apiKey: config.apiKey });
 
   let closed = false;
   return {

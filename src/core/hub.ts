@@ -55,6 +55,21 @@ export class Hub {
     return this.#topics.size;
   }
 
+  /** The `limit` topics with the most local subscribers, most first (read-only; for /stats). */
+  topTopics(limit: number): Array<{ topic: string; subscribers: number }> {
+    const top: Array<{ topic: string; subscribers: number }> = [];
+    if (limit <= 0) return top;
+    for (const st of this.#topics.values()) {
+      const subscribers = st.live.size + st.pending.size;
+      if (top.length === limit && subscribers <= top[top.length - 1]!.subscribers) continue;
+      let i = top.length;
+      while (i > 0 && top[i - 1]!.subscribers < subscribers) i--;
+      top.splice(i, 0, { topic: st.name, subscribers });
+      if (top.length > limit) top.pop();
+    }
+    return top;
+  }
+
   sessions(): IterableIterator<Session> {
     return this.#clients.values();
   }

@@ -56,6 +56,8 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
       });
       ws.on('message', (data, isBinary) => {
         s.missed = 0;
+        // Frames still arriving after the close began are not served (nor counted as more drops).
+        if (s.closed) return;
         if (!s.admit(Date.now())) {
           relay.stats.dropped('rate_limit');
           s.close(CloseCode.policy, 'rate limit: too many messages per second (HERALD_CLIENT_RATE)', 'rate');

@@ -1,0 +1,123 @@
+// Counters, charts and busiest topics, from GET /stats once a second.
+import type { Api } from './api.js';
+import { drawChart } from './chart.js';
+import { $, h, num } from './dom.js';
+
+/** The fields of GET /stats the page reads (src/http/stats.ts). */
+export interface Stats {
+  node: string;
+  engine: { name: string; up: boolean };
+  uptime_s: number;
+  ts: number;
+  connections: { total: number; plain: number; 'herald.v1': number };
+  registrations: number;
+  publishes: number;
+  deliveries: number;
+  drops: Record<string, number>;
+  topics: number;
+  history: { topics: number; messages: number; bytes: number } | null;
+  top_topics: Array<{ topic: string; subscribers: number }>;
+}
+
+const WINDOW = 60;
+
+export class StatsView {
+  readonly #api: Api;
+  readonly #onTopic: (topic: string) => void;
+  readonly #rates = { pub: [] as number[], del: [] as number[], conn: [] as number[] };
+  #last: Stats | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(api: Api, onTopic: (topic: string) => void) {
+    this.#api = api;
+    this.#onTopic = onTopic;
+  }
+
+  start(intervalMs = 1000): void {
+    void this.refresh();
+    this.#timer = setInterval(() => void this.refresh(), intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  async refresh(): Promise<void> {
+    let s: Stats;
+    try {
+      s = await this.#api.get<Stats>('/stats?top=10');
+    } catch (err) {
+      $('status').textContent = `stats unavailable: ${(err as Error).message}`;
+      return;
+    }
+    $('status').textContent = '';
+    this.#render(s);
+  }
+
+  #render(s: Stats): void {
+    const prev = this.#last;
+    this.#last = s;
+    $('node').textContent = `node ${s.node} · up ${formatUptime(s.uptime_s)}`;
+    const engine = $('engine');
+    engine.textContent = `${s.engine.name} ${s.engine.up ? 'up' : 'down'}`;
+    engine.className = `badge ${s.engine.up ? 'ok' : 'bad'}`;
+
+    $('c-connections').textContent = num(s.connections.total);
+    $('c-protocols').textContent = `plain ${num(s.connections.plain)} · v1 ${num(s.connections['herald.v1'])}`;
+    $('c-publishes').textContent = num(s.publishes);
+    $('c-deliveries').textContent = num(s.deliveries);
+    $('c-registrations').textContent = num(s.registrations);
+    $('c-topics').textContent = num(s.topics);
+    $('c-history').textContent = s.history ? `history: ${num(s.history.messages)} msgs, ${formatBytes(s.history.bytes)}` : 'history unavailable';
+    const drops = Object.values(s.drops).reduce((a, b) => a + b, 0);
+    $('c-drops').textContent = num(drops);
+    $('c-drop-reasons').textContent = Object.entries(s.drops).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${num(n)}`).join(' · ') || 'none';
+
+    if (prev) {
+      const dt = Math.max(0.001, (s.ts - prev.ts) / 1000);
+      const pub = Math.max(0, s.publishes - prev.publishes) / dt;
+      const del = Math.max(0, s.deliveries - prev.deliveries) / dt;
+      $('c-publish-rate').textContent = `${num(pub)} / s`;
+      $('c-delivery-rate').textContent = `${num(del)} / s`;
+      push(this.#rates.pub, pub);
+      push(this.#rates.del, del);
+    }
+    push(this.#rates.conn, s.connections.total);
+    drawChart($<SVGSVGElement>('chart-rate'), [{ className: 'pub', values: this.#rates.pub }, { className: 'del', values: this.#rates.del }], WINDOW, (v) => num(v));
+    drawChart($<SVGSVGElement>('chart-connections'), [{ className: 'conn', values: this.#rates.conn }], WINDOW, (v) => num(v));
+    this.#renderTopics(s.top_topics);
+  }
+
+  #renderTopics(top: Stats['top_topics']): void {
+    const body = $('topics').querySelector('tbody')!;
+    if (top.length === 0) {
+      body.replaceChildren(h('tr', {}, h('td', { className: 'muted', text: 'no topic has subscribers yet' }), h('td')));
+      return;
+    }
+    body.replaceChildren(
+      ...top.map((t) => {
+        const tr = h('tr', { title: `tap ${t.topic}` }, h('td', { className: 'mono', text: t.topic }), h('td', { className: 'num', text: num(t.subscribers) }));
+        tr.addEventListener('click', () => this.#onTopic(t.topic));
+        return tr;
+      }),
+    );
+  }
+}
+
+function push(a: number[], v: number): void {
+  a.push(v);
+  if (a.length > WINDOW) a.shift();
+}
+
+function formatUptime(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+function formatBytes(b: number): string {
+  if (b < 1024) return `${b} B`;
+  if (b < 1024 ** 2) return `${num(b / 1024)} KiB`;
+  return `${num(b / 1024 ** 2)} MiB`;
+}
