@@ -387,3 +387,132 @@ describe('recovery: herald.v1 clients', () => {
     }
   });
 });
+
+/**
+ * Publishes `n` messages on `topic` from `concurrency` loops (many in flight at once), while
+ * `churn` keeps disconnecting and reconnecting the client. Returns the offsets published.
+ */
+async function publishRacing(srv: TestServer, topic: string, n: number, concurrency: number): Promise<Map<string, number>> {
+  const offsets = new Map<string, number>();
+  let next = 1;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next <= n) {
+        const i = next++;
+        const r = await publish(srv.base, { topic, message: `r${i}` });
+        offsets.set(`r${i}`, r.offset);
+      }
+    }),
+  );
+  return offsets;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function assertExactlyOnce(received: number[], published: number[]): void {
+  const sorted = [...published].sort((a, b) => a - b);
+  const dups = received.filter((o, i) => received.indexOf(o) !== i);
+  const got = new Set(received);
+  const missing = sorted.filter((o) => !got.has(o));
+  const outOfOrder = received.filter((o, i) => i > 0 && o <= received[i - 1]!).length;
+  if (process.env.RACE_DEBUG) {
+    const ranges: string[] = [];
+    for (let i = 0; i < missing.length; i++) {
+      let j = i;
+      while (j + 1 < missing.length && missing[j + 1] === missing[j]! + 1) j++;
+      ranges.push(`${missing[i]}-${missing[j]}`);
+      i = j;
+    }
+    console.log('missing ranges', ranges.join(' '), 'received', received.length);
+  }
+  assert.deepEqual(
+    { duplicates: dups.slice(0, 20), duplicateCount: dups.length, missing: missing.slice(0, 20), missingCount: missing.length, outOfOrder },
+    { duplicates: [], duplicateCount: 0, missing: [], missingCount: 0, outOfOrder: 0 },
+  );
+  assert.equal(received.length, published.length);
+}
+
+describe('recovery: a publish racing with a reconnect is delivered exactly once', () => {
+  for (const mode of ['close', 'replace'] as const) {
+    test(`plain client, ${mode === 'close' ? 'closing and reconnecting' : 'replaced by a new connection (4000)'} 12 times while 3000 messages are published 32 at a time`, async () => {
+      const srv = await startHerald({ historySize: 100_000 });
+      const sockets: TestSocket[] = [];
+      try {
+        const reg = await register(srv.base, 1, ['race.p']);
+        sockets.push(await TestSocket.open(reg.url));
+        await settlePlain(srv, sockets[0]!, 'race.p');
+        let done = false;
+        const publishing = publishRacing(srv, 'race.p', 3000, 32).finally(() => (done = true));
+        for (let k = 0; k < 12 && !done; k++) {
+          await pause(10 + ((k * 7) % 30));
+          const cur = sockets.at(-1)!;
+          if (mode === 'close') {
+            await cur.closeAndWait();
+            if (k % 3 === 0) await pause(5);
+            sockets.push(await TestSocket.open(reg.url));
+          } else {
+            sockets.push(await TestSocket.open(reg.url));
+            assert.equal((await cur.closed).code, 4000);
+          }
+        }
+        const offsets = await publishing;
+        const last = sockets.at(-1)!;
+        await publish(srv.base, { topic: 'race.p', message: 'end' });
+        const deadline = Date.now() + 10_000;
+        while (!last.frames.some((f) => f.data === 'end')) {
+          if (Date.now() > deadline) break;
+          await pause(20);
+        }
+        const received = sockets.flatMap((s) => s.frames.map((f) => f.data)).filter((d) => d.startsWith('r'));
+        for (const d of received) assert.ok(offsets.has(d), `unknown frame ${d}`);
+        assertExactlyOnce(received.map((d) => offsets.get(d)!), [...offsets.values()]);
+      } finally {
+        await Promise.all(sockets.map((s) => s.closeAndWait()));
+        await srv.close();
+      }
+    });
+  }
+
+  for (const mode of ['close', 'replace'] as const) {
+    test(`herald.v1 client resubscribing with since, ${mode === 'close' ? 'closing and reconnecting' : 'replaced by a new connection'} 12 times while 3000 messages are published 32 at a time`, async () => {
+      const srv = await startHerald({ historySize: 100_000 });
+      const sockets: TestSocket[] = [];
+      const messages = (s: TestSocket): J[] =>
+        s.frames.flatMap((f) => f.data.split('\n').filter(Boolean).map((l) => JSON.parse(l) as J)).filter((o) => o.type === 'message' && o.topic === 'race.v');
+      try {
+        const reg = await register(srv.base, 1, ['race.v']);
+        sockets.push(await TestSocket.open(reg.url, 'herald.v1'));
+        await v1Ready(sockets[0]!);
+        let done = false;
+        const publishing = publishRacing(srv, 'race.v', 3000, 32).finally(() => (done = true));
+        for (let k = 0; k < 12 && !done; k++) {
+          await pause(10 + ((k * 7) % 30));
+          const cur = sockets.at(-1)!;
+          let next: TestSocket;
+          if (mode === 'close') {
+            await cur.closeAndWait();
+            next = await TestSocket.open(reg.url, 'herald.v1');
+          } else {
+            next = await TestSocket.open(reg.url, 'herald.v1');
+            await cur.closed;
+          }
+          const seen = sockets.flatMap(messages);
+          const lastSeen = seen.at(-1);
+          sockets.push(next);
+          if (lastSeen) next.send({ type: 'subscribe', id: `re${k}`, topics: ['race.v'], since: { 'race.v': { offset: lastSeen.offset, epoch: lastSeen.epoch } } });
+        }
+        const offsets = await publishing;
+        const last = sockets.at(-1)!;
+        const end = await publish(srv.base, { topic: 'race.v', message: 'end' });
+        const deadline = Date.now() + 10_000;
+        while (!messages(last).some((o) => o.offset === end.offset) && Date.now() < deadline) await pause(20);
+        const received = sockets.flatMap(messages).map((o) => o.offset as number).filter((o) => o !== end.offset);
+        if (process.env.RACE_DEBUG) for (const s of sockets) { const m = messages(s).map((o) => o.offset as number); console.log('socket', m.slice(0, 5).join(','), '...', m.slice(-3).join(','), 'n', m.length, 'other', s.frames.flatMap((f) => f.data.split('\n')).filter((l) => !l.includes('"message"')).join(' ')); }
+        assertExactlyOnce(received, [...offsets.values()]);
+      } finally {
+        await Promise.all(sockets.map((s) => s.closeAndWait()));
+        await srv.close();
+      }
+    });
+  }
+});
