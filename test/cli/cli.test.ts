@@ -121,16 +121,18 @@ test('bad arguments exit 2 with a message that says what to fix', async () => {
     [['unregister'], /missing required argument 'id'/],
     [['register', '--user', '1', '--server', 'not a url'], /--server must be a URL/],
   ];
-  for (const [args, message] of cases) {
-    const r = await runCli(args, { env });
+  const results = await Promise.all(cases.map(([args]) => runCli(args, { env })));
+  cases.forEach(([args, message], i) => {
+    const r = results[i] as { code: number | null; stderr: string };
     assert.equal(r.code, 2, `herald ${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
     assert.match(r.stderr, message, `herald ${args.join(' ')}`);
-  }
+  });
 });
 
 test('--help documents every command and its exit codes', async () => {
-  for (const cmd of ['register', 'publish', 'listen', 'unregister']) {
-    const r = await runCli([cmd, '--help']);
+  const commands = ['register', 'publish', 'listen', 'unregister'];
+  const results = await Promise.all(commands.map((cmd) => runCli([cmd, '--help'])));
+  for (const r of results) {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /--server <url>/);
     assert.match(r.stdout, /--api-key <key>/);
