@@ -309,6 +309,21 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         assert.deepEqual([r.messages, r.complete, r.position.offset], [[], false, 2]);
       });
 
+      it('treats topics named like Object.prototype members, or with braces, as any topic', async () => {
+        const e = await node();
+        const inbox = new Inbox(e);
+        const odd = ['__proto__', 'constructor', 'a}b{c', '{t:x}'];
+        for (const t of odd) await e.broker.subscribe(t);
+        for (const t of odd) assert.equal((await e.broker.publish(text(t, `to ${t}`))).offset, 1);
+        for (const t of odd) assert.deepEqual((await inbox.wait(t, 1)).map((m) => m.body), [`to ${t}`]);
+        for (const t of odd) assert.deepEqual((await e.history.since(t, { offset: 0, epoch: '' })).messages.map((m) => m.body), [`to ${t}`]);
+        const reg = { ...registration(1, odd), cursors: JSON.parse('{"__proto__":{"offset":1,"epoch":"E"}}') as Registration['cursors'] };
+        await e.registry.create(reg, 10);
+        const got = await e.registry.get(reg.id);
+        assert.deepEqual(got?.topics, odd);
+        assert.deepEqual(Object.entries(got?.cursors ?? {}), [['__proto__', { offset: 1, epoch: 'E' }]]);
+      });
+
       it('reports history stats', async () => {
         const e = await node();
         await e.broker.publish(text('s1', 'hello'));
