@@ -53,5 +53,25 @@ describe('redis engine (Redis Cluster, 3 masters)', () => {
         await Promise.all([a.close(), b.close()]);
       }
     });
+
+    it('resubscribes the sharded channels of a master that restarted empty', async () => {
+      const config = { ...contractConfig, historyTtlMs: 60_000, nodeId: 'a' };
+      const [a, b] = [await redisNode(cluster.url, true, config, 'restart'), await redisNode(cluster.url, true, { ...config, nodeId: 'b' }, 'restart')];
+      try {
+        const inB = new Inbox(b);
+        const topics = Array.from({ length: 12 }, (_, i) => `r-${i}`);
+        for (const t of topics) await b.broker.subscribe(t);
+        for (const t of topics) await a.broker.publish({ topic: t, kind: 'text', body: 'before' });
+        for (const t of topics) await inB.wait(t, 1);
+        await cluster.restartNode(1);
+        // Every topic must come back, including those on the restarted master.
+        await waitFor('delivery on every topic again', async () => {
+          for (const t of topics) if (inB.of(t).every((m) => m.body !== 'after')) await a.broker.publish({ topic: t, kind: 'text', body: 'after' }).catch(() => undefined);
+          return topics.every((t) => inB.of(t).some((m) => m.body === 'after'));
+        }, 20_000);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
   });
 });

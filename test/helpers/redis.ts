@@ -22,6 +22,8 @@ export interface RedisCluster {
   readonly ports: number[];
   /** A seed URL (the first node); ioredis discovers the others. */
   readonly url: string;
+  /** SIGKILLs master `index` and starts it again, empty, with its cluster config (it rejoins). */
+  restartNode(index: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -132,13 +134,15 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-redis-cluster-'));
   const ports: number[] = [];
   const children: ChildProcess[] = [];
+  const nodeArgs: string[][] = [];
   try {
     for (let i = 0; i < masters; i++) {
       const port = await freePort();
       // The cluster bus port is set explicitly: the default (port + 10000) may be taken or > 65535.
       const busPort = await freePort();
       ports.push(port);
-      children.push(await startOn(dir, port, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--cluster-port', String(busPort)]));
+      nodeArgs.push(['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000', '--cluster-port', String(busPort)]);
+      children.push(await startOn(dir, port, nodeArgs[i]!));
     }
     const create = spawnSync(binary('redis-cli'), ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}\n${create.stderr}`);
@@ -153,9 +157,19 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  const clusterOk = (port: number): Promise<void> =>
+    waitUntil(`cluster_state:ok on ${port}`, async () => {
+      const info = spawnSync(binary('redis-cli'), ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' });
+      return info.stdout.includes('cluster_state:ok');
+    }, 20_000);
   return {
     ports,
     url: `redis://127.0.0.1:${ports[0]}`,
+    async restartNode(index: number) {
+      await kill(children[index]!);
+      children[index] = await startOn(dir, ports[index]!, nodeArgs[index]!);
+      for (const port of ports) await clusterOk(port);
+    },
     async stop() {
       await Promise.all(children.map(kill));
       rmSync(dir, { recursive: true, force: true });
