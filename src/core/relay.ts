@@ -105,6 +105,9 @@ export class Relay {
    */
   connect(ws: WebSocket, reg: Registration, protocol: ProtocolName): Session {
     const s = new Session(ws, reg.id, reg.userId, protocol, this.config);
+    s.onStop = () => {
+      s.stoppedCursors = this.cursorsOf(s);
+    };
     let cursors = reg.cursors;
     const old = this.hub.get(reg.id);
     if (old) cursors = { ...cursors, ...this.cursorsOf(old) };
@@ -116,7 +119,8 @@ export class Relay {
     ws.once('close', () => this.disconnect(s));
     this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: reg.id }, 'markConnected failed'));
     if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, reg.topics, this.config.heartbeatMs));
-    this.serialize(s, () => this.#joinAll(s, reg.topics, cursors, false)).catch((err: unknown) => {
+    // v1 clients are told how each recovery went (`recovered`, complete or not); plain ones never.
+    this.serialize(s, () => this.#joinAll(s, reg.topics, cursors, protocol === 'herald.v1')).catch((err: unknown) => {
       this.log.warn({ err, client: reg.id }, 'could not join the registration topics');
       s.close(CloseCode.internal, 'could not join topics; reconnect', 'error');
     });
@@ -155,7 +159,9 @@ export class Relay {
   }
 
   cursorsOf(s: Session): Record<string, StreamPosition> {
-    const out: Record<string, StreamPosition> = {};
+    if (s.stoppedCursors) return s.stoppedCursors;
+    // No prototype: a topic may be named "__proto__" or "constructor".
+    const out = Object.create(null) as Record<string, StreamPosition>;
     for (const topic of s.links.keys()) {
       const c = this.hub.cursor(s, topic);
       if (c) out[topic] = c;
@@ -219,7 +225,7 @@ export class Relay {
   }
 
   async #joinAll(s: Session, topics: string[], since: Record<string, StreamPosition>, announce: boolean): Promise<JoinResult[]> {
-    const results = await Promise.all(topics.map((t) => this.#join(s, t, since[t], announce)));
+    const results = await Promise.all(topics.map((t) => this.#join(s, t, Object.hasOwn(since, t) ? since[t] : undefined, announce)));
     await this.#persistTopics(s);
     return results;
   }

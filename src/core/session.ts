@@ -38,6 +38,13 @@ export class Session {
   work: Promise<void> = Promise.resolve();
   closed = false;
   closeReason: CloseReason | undefined;
+  /**
+   * The cursors at the moment this session stopped being writable: later flushes move the
+   * topic's position but wrote nothing here, so they must not move this session's cursor.
+   */
+  stoppedCursors: Record<string, StreamPosition> | undefined;
+  /** Called once, when the session stops accepting frames (set by the relay). */
+  onStop: (() => void) | undefined;
   /** The cursors last saved to the engine (JSON), so unchanged ones are not written again. */
   savedCursors = '';
   /** Heartbeat rounds without a pong. */
@@ -62,6 +69,11 @@ export class Session {
   /** Writes ready frames; a socket whose unsent bytes would pass the limit is closed (4008). */
   write(frames: Buffer): boolean {
     if (this.closed) return false;
+    // The peer started the close handshake: frames written now would never be read.
+    if (this.ws.readyState !== 1) {
+      this.#stop();
+      return false;
+    }
     const pending = this.#socket.writableLength;
     if (pending > 0 && pending + frames.length > this.#limits.maxBufferedBytes) {
       this.close(CloseCode.slowConsumer, 'slow consumer: unsent data passed HERALD_MAX_BUFFERED_BYTES', 'slow');
@@ -107,6 +119,7 @@ export class Session {
   /** Closes with a code; the socket is destroyed if the close handshake does not finish soon. */
   close(code: number, reason: string, why: CloseReason): void {
     if (this.closed) return;
+    this.#stop();
     this.closed = true;
     this.closeReason = why;
     try {
@@ -123,8 +136,14 @@ export class Session {
 
   /** Drops the socket at once (dead peer). */
   terminate(why: CloseReason): void {
+    this.#stop();
     this.closed = true;
     this.closeReason ??= why;
     this.ws.terminate();
+  }
+
+  #stop(): void {
+    if (this.stoppedCursors || this.closed) return;
+    this.onStop?.();
   }
 }

@@ -39,7 +39,11 @@ export const publishRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, {
           const why = validate.errors?.[0];
           return Promise.reject(new HeraldError('invalid_body', `messages[${index}]${why?.instancePath ?? ''} ${why?.message ?? 'is invalid'}`));
         }
-        return relay.publish(toPublishInput(item as PublishBody));
+        try {
+          return relay.publish(toPublishInput(item as PublishBody));
+        } catch (err) {
+          return Promise.reject(err);
+        }
       });
       const settled = await Promise.allSettled(pending);
       return {
