@@ -33,5 +33,5 @@ await build({
   outdir: out,
   logLevel: 'warning',
 });
-for (const f of ['index.html', 'login.html', 'style.css']) copyFileSync(`${root}web/${f}`, `${out}${f}`);
+for (const f of ['index.html', 'login.html', 'style.css', 'favicon.svg']) copyFileSync(`${root}web/${f}`, `${out}${f}`);
 console.log('dashboard built: dist/web/');
