@@ -1,5 +1,6 @@
 import type {} from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import type { Relay } from '../core/relay.js';
 import type { Registration } from '../engines/registry.js';
 import { handlePlain } from '../core/plain-handler.js';
@@ -9,6 +10,18 @@ import { CloseCode } from '../protocol/close-codes.js';
 import { V1 } from '../protocol/v1.js';
 
 export const supportedProtocols = [V1] as const;
+
+/**
+ * After the upgrade, nothing should keep this request alive: @fastify/websocket leaves its
+ * ServerResponse on the socket and an error listener closing over request and reply, which
+ * together cost kilobytes per idle connection. ws closes the socket itself on protocol errors.
+ */
+function release(ws: WebSocket, log: Relay['log']): void {
+  const raw = (ws as unknown as { _socket: { _httpMessage: unknown } })._socket;
+  raw._httpMessage = null;
+  ws.removeAllListeners('error');
+  ws.on('error', (err) => log.debug({ err }, 'websocket error'));
+}
 
 /** Subprotocols offered in Sec-WebSocket-Protocol. */
 function offered(request: FastifyRequest): string[] {
@@ -49,6 +62,7 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
         ws.close(CloseCode.internal, 'registration lookup missing');
         return;
       }
+      release(ws, relay.log);
       const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
       const s = relay.connect(ws, reg, protocol);
       ws.on('pong', () => {
