@@ -8,6 +8,7 @@ import { Relay } from './core/relay.js';
 import { CountingStats } from './core/relay-stats.js';
 import type { Engine } from './engines/engine.js';
 import { createMemoryEngine } from './engines/memory/engine-memory.js';
+import { createRedisEngine } from './engines/redis/engine-redis.js';
 import { apiKeyAuth } from './http/auth.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { errorHandling } from './http/error-handler.js';
@@ -94,9 +95,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
 async function createEngine(config: Config, log: Logger): Promise<Engine> {
   if (!config.redisUrl) return createMemoryEngine(config);
-  // TODO(lead): direct import once the redis engine lands.
-  const path = './engines/redis/engine-redis.js';
-  const { createRedisEngine } = (await import(path)) as { createRedisEngine: (c: Config, l: Logger) => Engine | Promise<Engine> };
   return createRedisEngine(config, log);
 }
 

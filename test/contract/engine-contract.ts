@@ -70,7 +70,9 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
       engines.push(e);
       return e;
     };
-    const multi = { skip: options.multiNode ? false : 'one node only' };
+    // Tests about several nodes sharing state exist only for engines that can be shared;
+    // a memory engine is one node by definition, so they are not registered for it.
+    const itMulti: typeof it = options.multiNode ? it : ((() => undefined) as unknown as typeof it);
 
     beforeEach(() => {
       space = randomBytes(4).toString('hex');
@@ -160,7 +162,7 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         assert.equal(await e.registry.count(), 2);
       });
 
-      it('shares registrations between nodes: register on A, connect on B, delete on C', multi, async () => {
+      itMulti('shares registrations between nodes: register on A, connect on B, delete on C', async () => {
         const [a, b, c] = [await node(), await node(), await node()];
         const reg = registration(5, ['t']);
         await a.registry.create(reg, 10);
@@ -205,7 +207,7 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         for (const m of got) assert.deepEqual(m, byOffset.get(m.offset));
       });
 
-      it('delivers to every subscribed node, in the same order, once', multi, async () => {
+      itMulti('delivers to every subscribed node, in the same order, once', async () => {
         const [a, b, c] = [await node(), await node(), await node()];
         const [inB, inC] = [new Inbox(b), new Inbox(c)];
         await b.broker.subscribe('t');
@@ -221,7 +223,7 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         assert.equal(inB.of('t').length, 100, 'no duplicates');
       });
 
-      it('does not deliver topics a node has not subscribed, or has unsubscribed', multi, async () => {
+      itMulti('does not deliver topics a node has not subscribed, or has unsubscribed', async () => {
         const [a, b] = [await node(), await node()];
         const inB = new Inbox(b);
         await b.broker.subscribe('wanted');
@@ -348,7 +350,7 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         assert.deepEqual(got[0], kick);
       });
 
-      it('delivers control events to the other nodes', multi, async () => {
+      itMulti('delivers control events to the other nodes', async () => {
         const [a, b, c] = [await node(), await node(), await node()];
         const got: ControlEvent[] = [];
         b.broker.onControl((ev) => got.push(ev));
