@@ -47,6 +47,7 @@ export class FrameParser {
     this.#capture = value;
   }
 
+  /** Parses a chunk; the parser keeps no reference to it after returning, so its memory may be reused. */
   feed(chunk: Buffer): void {
     if (this.#failed) return;
     let buf = chunk;
@@ -78,6 +79,9 @@ export class FrameParser {
       this.#remaining -= take;
       if (this.#remaining === 0) this.#complete(kept);
     }
+    // The caller may reuse the chunk's memory (net's `onread` buffer): keep copies of what outlives this call.
+    if (this.#parts.length > 0) this.#parts = [Buffer.concat(this.#parts)];
+    if (this.#controlParts.length > 0) this.#controlParts = [Buffer.concat(this.#controlParts)];
   }
 
   // Where the current frame's payload goes, or null when it is only counted.

@@ -14,6 +14,8 @@ import {
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const HEADER_END = Buffer.from('\r\n\r\n');
+// Every subscriber reads into this one buffer; each read is parsed before the next one happens.
+const sharedReadBuffer = Buffer.allocUnsafe(256 * 1024);
 
 /** Called for every data message a subscriber receives (payload only when capturing). */
 export type MessageListener = (subscriber: RawSubscriber, payload: Buffer | null, length: number) => void;
@@ -48,16 +50,21 @@ export class RawSubscriber implements FrameSink {
     this.#socket = socket;
     this.#parser = new FrameParser(this, capture);
     this.#onMessage = onMessage;
+    socket.on('error', (err: Error) => {
+      this.error ??= err.message;
+    });
+    socket.on('close', () => {
+      this.closed = true;
+    });
   }
 
   /** Opens the TCP connection and completes the upgrade; rejects on anything but 101 + a valid accept key. */
   static connect(options: SubscriberOptions): Promise<RawSubscriber> {
     return new Promise((resolve, reject) => {
       const key = randomBytes(16).toString('base64');
-      const socket = connect({ host: options.host, port: options.port, localAddress: options.localAddress });
-      socket.setNoDelay(true);
-      const subscriber = new RawSubscriber(socket, options.capture ?? false, options.onMessage);
+      let subscriber: RawSubscriber | null = null;
       let pending: Buffer | null = null;
+      let upgraded = false;
       const timer = setTimeout(() => fail(new Error(`upgrade of ${options.path} timed out`)), options.timeoutMs ?? 15_000);
       const fail = (err: Error): void => {
         clearTimeout(timer);
@@ -65,7 +72,8 @@ export class RawSubscriber implements FrameSink {
         reject(err);
       };
       const onHandshakeData = (chunk: Buffer): void => {
-        const buf: Buffer = pending === null ? chunk : Buffer.concat([pending, chunk]);
+        // Copy: the read buffer is shared and reused by the next read.
+        const buf: Buffer = pending === null ? Buffer.from(chunk) : Buffer.concat([pending, chunk]);
         const end = buf.indexOf(HEADER_END);
         if (end < 0) {
           pending = buf;
@@ -84,13 +92,30 @@ export class RawSubscriber implements FrameSink {
           return;
         }
         clearTimeout(timer);
-        socket.off('data', onHandshakeData);
+        upgraded = true;
         socket.off('error', fail);
-        subscriber.#attach();
-        resolve(subscriber);
-        if (end + 4 < buf.length) subscriber.#parser.feed(buf.subarray(end + 4));
+        const sub = new RawSubscriber(socket, options.capture ?? false, options.onMessage);
+        subscriber = sub;
+        resolve(sub);
+        if (end + 4 < buf.length) sub.#parser.feed(buf.subarray(end + 4));
       };
-      socket.on('data', onHandshakeData);
+      // `onread` reads into one shared buffer: no Buffer and no stream machinery per read, which
+      // is most of a small read's cost in Node.
+      const socket = connect({
+        host: options.host,
+        port: options.port,
+        localAddress: options.localAddress,
+        onread: {
+          buffer: sharedReadBuffer,
+          callback: (bytes: number) => {
+            const chunk = sharedReadBuffer.subarray(0, bytes);
+            if (subscriber !== null) subscriber.#parser.feed(chunk);
+            else if (!upgraded) onHandshakeData(chunk);
+            return true;
+          },
+        },
+      });
+      socket.setNoDelay(true);
       socket.on('error', fail);
       socket.once('connect', () => {
         socket.write(
@@ -99,17 +124,6 @@ export class RawSubscriber implements FrameSink {
             'Sec-WebSocket-Version: 13\r\n\r\n',
         );
       });
-    });
-  }
-
-  #attach(): void {
-    const socket = this.#socket;
-    socket.on('data', (chunk: Buffer) => this.#parser.feed(chunk));
-    socket.on('error', (err: Error) => {
-      this.error ??= err.message;
-    });
-    socket.on('close', () => {
-      this.closed = true;
     });
   }
 

@@ -32,15 +32,15 @@ export interface Scale {
 
 export const fullScale: Scale = {
   fanoutSizes: [1000, 5000, 10_000],
-  fanoutDeliveries: 1_000_000,
-  fanoutMinPublishes: 100,
+  fanoutDeliveries: 500_000,
+  fanoutMinPublishes: 50,
   unicastUsers: 10_000,
   unicastPublishes: 20_000,
-  batchPublishes: 100_000,
+  batchPublishes: 50_000,
   batchSize: 100,
   latencySubscribers: 1000,
   latencyRate: 50,
-  latencyDurationMs: 10_000,
+  latencyDurationMs: 6000,
   idleSizes: [10_000, 100_000],
   payloadBytes: 64,
   concurrency: 16,
@@ -149,7 +149,7 @@ async function fanout(ctx: ScenarioContext): Promise<CaseResult[]> {
       idleTimeoutMs: scale.idleTimeoutMs,
     };
     ctx.progress(`warm-up S=${size}`);
-    await ctx.loadgen.deliver({ ...burst, publishes: 20 });
+    await ctx.loadgen.deliver({ ...burst, publishes: 10 });
     ctx.progress(`burst of ${publishes} publishes to S=${size}`);
     const { value, cpu } = await measure(ctx, () => ctx.loadgen.deliver({ ...burst, publishes }));
     cases.push({
