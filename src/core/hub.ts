@@ -146,7 +146,7 @@ export class Hub {
     for (const o of link.queue) {
       const m = o.message;
       if (m.epoch === recovery.position.epoch && m.offset <= seam) continue;
-      last = m;
+      if (m.offset > 0) last = m; // offset 0: unsequenced (engine down), moves no cursor
       if (o.userKey !== undefined && o.userKey !== session.userKey) continue;
       frames.push(o.frame(session.protocol));
     }
@@ -216,7 +216,8 @@ export class Hub {
     const q = st.queue;
     if (q.length === 0) return 0;
     st.queue = [];
-    const last = q[q.length - 1]!.message;
+    let last: Message | undefined;
+    for (let i = q.length - 1; i >= 0 && !last; i--) if (q[i]!.message.offset > 0) last = q[i]!.message;
     let deliveries = 0;
     if (!st.unicast) {
       let plain: Buffer | undefined;
@@ -229,8 +230,10 @@ export class Hub {
       st.unicast = false;
       deliveries = this.#flushMixed(st, q, touched);
     }
-    st.flushed = { offset: last.offset, epoch: last.epoch };
-    st.flushedSeq = ++this.#seq;
+    if (last) {
+      st.flushed = { offset: last.offset, epoch: last.epoch };
+      st.flushedSeq = ++this.#seq;
+    }
     return deliveries;
   }
 

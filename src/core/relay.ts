@@ -35,6 +35,7 @@ export class Relay {
   /** Names this process in control events and /health. */
   readonly nodeId: string;
   #cursorTimer: NodeJS.Timeout | undefined;
+  #localCounter = 0;
 
   constructor(engine: Engine, config: Config, log: Logger, stats: RelayStats) {
     this.engine = engine;
@@ -92,8 +93,23 @@ export class Relay {
     return true;
   }
 
-  async publish(input: PublishInput): Promise<Message> {
-    const m = await this.engine.broker.publish(input);
+  /**
+   * Publishes through the engine. While the engine (Redis) is unreachable, the message still
+   * reaches this node's own subscribers, unsequenced (offset 0: not in history, no cursor moves),
+   * and `degraded` says so: other nodes and later recovery will not see it.
+   */
+  async publish(input: PublishInput): Promise<Message & { degraded?: true }> {
+    let m: Message;
+    try {
+      m = await this.engine.broker.publish(input);
+    } catch (err) {
+      if (!(err instanceof HeraldError) || err.code !== 'engine_unavailable') throw err;
+      const local = { ...input, id: `${this.nodeId}-local-${++this.#localCounter}`, offset: 0, epoch: '', ts: Date.now() };
+      this.hub.deliver(local);
+      this.stats.published();
+      this.log.warn({ topic: input.topic }, 'engine unavailable: delivered to local subscribers only');
+      return { ...local, degraded: true };
+    }
     this.stats.published();
     return m;
   }

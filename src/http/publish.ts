@@ -17,11 +17,11 @@ const MAX_BATCH = 10_000;
 /** POST /publish and POST /publish/batch. */
 export const publishRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
   const itemSchema = publishItemSchema(relay.config);
-  const okSchema = { type: 'object', properties: { id: { type: 'string' }, offset: { type: 'integer' } } } as const;
+  const okSchema = { type: 'object', properties: { id: { type: 'string' }, offset: { type: 'integer' }, degraded: { type: 'boolean' } } } as const;
 
   app.post<{ Body: PublishBody }>('/publish', { schema: { body: itemSchema, response: { 200: okSchema } } }, async (request) => {
     const m = await relay.publish(toPublishInput(request.body));
-    return { id: m.id, offset: m.offset };
+    return m.degraded ? { id: m.id, offset: m.offset, degraded: true } : { id: m.id, offset: m.offset };
   });
 
   app.post<{ Body: { messages: unknown[] } }>(
@@ -48,7 +48,7 @@ export const publishRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, {
       const settled = await Promise.allSettled(pending);
       return {
         results: settled.map((r) => {
-          if (r.status === 'fulfilled') return { id: r.value.id, offset: r.value.offset };
+          if (r.status === 'fulfilled') return r.value.degraded ? { id: r.value.id, offset: r.value.offset, degraded: true } : { id: r.value.id, offset: r.value.offset };
           const e = r.reason instanceof HeraldError ? r.reason : new HeraldError('internal');
           return e.toJSON();
         }),

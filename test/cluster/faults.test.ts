@@ -31,28 +31,37 @@ describe('cluster faults', () => {
     await redis?.destroy();
   });
 
-  it('Redis restarted empty mid-run: 503 while down, sockets stay, delivery resumes, registrations written back', async () => {
+  it('Redis restarted empty mid-run: 503 health, sockets stay, local delivery goes on, delivery resumes, registrations written back', async () => {
     nodes = await startNodes(2, redis.url);
     const [a, b] = nodes as [Node, Node];
     const reg = await register(a.base, 'u1', ['r']);
     const ws = await open(on(b, reg.url));
     await plainJoined(ws, a, 'r');
+    const localReg = await register(a.base, 'u2', ['r']);
+    const local = await open(on(a, localReg.url));
+    await plainJoined(local, a, 'r');
     await publish(a.base, { topic: 'r', message: 'before' });
-    assert.equal((await ws.next()).data, 'before');
+    // Skip the other socket's join probes, up to 'before'.
+    while ((await ws.next()).data !== 'before');
+    assert.equal((await local.next()).data, 'before');
 
     await redis.stop();
     await healthIs(a, 503);
     await healthIs(b, 503);
+    // Node A's own subscribers still get what is published on A; the answer says it was local only.
     const down = await request(a.base, 'POST', '/publish', { topic: 'r', message: 'while down' });
-    assert.equal(down.status, 503);
-    assert.equal(down.body['error'], 'engine_unavailable');
+    assert.equal(down.status, 200);
+    assert.equal(down.body['degraded'], true);
+    assert.equal(down.body['offset'], 0);
+    assert.equal((await local.next()).data, 'while down');
     assert.equal(ws.ws.readyState, WebSocket.OPEN, 'sockets stay open while Redis is away');
 
     await redis.start();
     await healthy(a);
     await healthy(b);
     await publish(a.base, { topic: 'r', message: 'after' });
-    assert.equal((await ws.next(5_000)).data, 'after', 'delivery resumes across nodes');
+    assert.equal((await ws.next(5_000)).data, 'after', 'delivery resumes across nodes (and B never saw the local-only message)');
+    assert.equal((await local.next(5_000)).data, 'after');
     assert.match(b.output(), /redis reconnected; resubscribed \d+ topics/);
     // Node B wrote the live registration back, so it can still be unregistered from A.
     const end = Date.now() + 5_000;
