@@ -25,12 +25,18 @@ interface Options {
   out: string;
   maxMinutes: number;
   nodeFlags: string[];
+  fanoutSizes?: number[];
+  idleSizes?: number[];
 }
 
 function positiveInt(raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
+}
+
+function sizeList(raw: string): number[] {
+  return raw.split(',').map((part) => positiveInt(part.trim()));
 }
 
 function scenarioList(raw: string): ScenarioName[] {
@@ -56,12 +62,24 @@ function parseOptions(argv: string[]): Options {
     .option('--out <dir>', 'where latest.json, report.html and logs go', join(root, 'bench', 'results'))
     .option('--max-minutes <n>', 'stop starting new scenarios after this long', positiveInt, 15)
     .option('--node-flags <flags>', 'extra node flags for both servers, space-separated (e.g. "--cpu-prof")', '')
+    .option('--fanout-sizes <list>', 'subscriber counts of the fan-out scenario (default 1000,5000,10000)', sizeList)
+    .option('--idle-sizes <list>', 'connection counts of the idle scenario, cumulative (default 10000,100000)', sizeList)
     .addHelpText(
       'after',
       '\nExamples:\n  npm run bench\n  node dist/bench/run.js --quick --runs 1\n  node dist/bench/run.js --scenarios fanout --target herald --runs 5\n',
     )
     .parse(argv);
-  const o = program.opts<{ quick: boolean; scenarios: ScenarioName[]; runs?: number; target: string; out: string; maxMinutes: number; nodeFlags: string }>();
+  const o = program.opts<{
+    quick: boolean;
+    scenarios: ScenarioName[];
+    runs?: number;
+    target: string;
+    out: string;
+    maxMinutes: number;
+    nodeFlags: string;
+    fanoutSizes?: number[];
+    idleSizes?: number[];
+  }>();
   if (!['herald', 'baseline', 'both'].includes(o.target)) program.error(`--target must be herald, baseline or both, got "${o.target}"`);
   return {
     quick: o.quick,
@@ -71,6 +89,8 @@ function parseOptions(argv: string[]): Options {
     out: resolve(o.out),
     maxMinutes: o.maxMinutes,
     nodeFlags: o.nodeFlags.split(' ').filter(Boolean),
+    ...(o.fanoutSizes !== undefined ? { fanoutSizes: o.fanoutSizes } : {}),
+    ...(o.idleSizes !== undefined ? { idleSizes: o.idleSizes } : {}),
   };
 }
 
@@ -96,7 +116,12 @@ async function runOne(
     live.add(server);
     loadgen = await LoadgenProcess.start(root, cores.loadgen, server.port);
     live.add(loadgen);
-    const scale = options.quick ? quickScale : fullScale;
+    const base = options.quick ? quickScale : fullScale;
+    const scale = {
+      ...base,
+      fanoutSizes: options.fanoutSizes ?? base.fanoutSizes,
+      idleSizes: options.idleSizes ?? base.idleSizes,
+    };
     const ctx = { server, loadgen, scale, progress: (text: string) => progress.phase(text) };
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${scenario} on ${target} took longer than ${timeoutMs / 1000} s`)), timeoutMs);
