@@ -54,7 +54,7 @@ function barChart(chart: Chart, cases: readonly CaseSummary[]): string {
   if (bars.length === 0) return '';
   const max = Math.max(...bars.map((b) => b.value)) || 1;
   const rowHeight = 22;
-  const labelWidth = 230;
+  const labelWidth = 300;
   const plotWidth = 420;
   const height = bars.length * rowHeight + 10;
   const parts = bars.map((bar, i) => {

@@ -1,7 +1,7 @@
 // `npm run bench`: Herald against the naive baseline, each pinned to core 0 with the load
 // generator on core 1, scenario by scenario, run after run; writes results/latest.json and
 // results/report.html and prints a Markdown summary. Loopback only; it stops only what it started.
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
@@ -27,6 +27,7 @@ interface Options {
   nodeFlags: string[];
   fanoutSizes?: number[];
   idleSizes?: number[];
+  render?: string;
 }
 
 function positiveInt(raw: string): number {
@@ -64,6 +65,7 @@ function parseOptions(argv: string[]): Options {
     .option('--node-flags <flags>', 'extra node flags for both servers, space-separated (e.g. "--cpu-prof")', '')
     .option('--fanout-sizes <list>', 'subscriber counts of the fan-out scenario (default 1000,5000,10000)', sizeList)
     .option('--idle-sizes <list>', 'connection counts of the idle scenario, cumulative (default 10000,100000)', sizeList)
+    .option('--render <json>', 'run nothing: re-render report.html and summary.md (into --out) from a saved report JSON')
     .addHelpText(
       'after',
       '\nExamples:\n  npm run bench\n  node dist/bench/run.js --quick --runs 1\n  node dist/bench/run.js --scenarios fanout --target herald --runs 5\n',
@@ -79,6 +81,7 @@ function parseOptions(argv: string[]): Options {
     nodeFlags: string;
     fanoutSizes?: number[];
     idleSizes?: number[];
+    render?: string;
   }>();
   if (!['herald', 'baseline', 'both'].includes(o.target)) program.error(`--target must be herald, baseline or both, got "${o.target}"`);
   return {
@@ -91,6 +94,7 @@ function parseOptions(argv: string[]): Options {
     nodeFlags: o.nodeFlags.split(' ').filter(Boolean),
     ...(o.fanoutSizes !== undefined ? { fanoutSizes: o.fanoutSizes } : {}),
     ...(o.idleSizes !== undefined ? { idleSizes: o.idleSizes } : {}),
+    ...(o.render !== undefined ? { render: o.render } : {}),
   };
 }
 
@@ -145,8 +149,23 @@ async function runOne(
   }
 }
 
+function writeReports(report: BenchReport, out: string, writeJson: boolean): string {
+  mkdirSync(out, { recursive: true });
+  if (writeJson) writeFileSync(join(out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(out, 'report.html'), renderHtml(report));
+  const markdown = renderMarkdown(report);
+  writeFileSync(join(out, 'summary.md'), markdown);
+  return markdown;
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv);
+  if (options.render !== undefined) {
+    const saved = JSON.parse(readFileSync(options.render, 'utf8')) as BenchReport;
+    process.stdout.write(writeReports(saved, options.out, false));
+    process.stdout.write(`report: ${join(options.out, 'report.html')}\n`);
+    return 0;
+  }
   let targets: Target[] = options.target === 'both' ? ['herald', 'baseline'] : [options.target];
   if (targets.includes('herald') && !heraldBuilt(root)) {
     process.stderr.write('bench: Herald is not built (dist/src/cli/index.js is missing): run `npm run build`, or pass --target baseline.\n');
@@ -194,10 +213,7 @@ async function main(): Promise<number> {
     runs: records,
     errors,
   };
-  writeFileSync(join(options.out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(options.out, 'report.html'), renderHtml(report));
-  const markdown = renderMarkdown(report);
-  writeFileSync(join(options.out, 'summary.md'), markdown);
+  const markdown = writeReports(report, options.out, true);
   process.stdout.write(`\n${markdown}\nreport: ${join(options.out, 'report.html')}\njson:   ${join(options.out, 'latest.json')}\n`);
   const lost = report.summary.some((c) => Object.values(c.medians).some((m) => (m?.lost ?? 0) > 0 || (m?.unexpected ?? 0) > 0));
   for (const e of errors) process.stderr.write(`bench: ${e}\n`);
