@@ -58,7 +58,7 @@ function parseOptions(argv: string[]): Options {
     )
     .option('--quick', 'small sizes, seconds per scenario (what the smoke test runs)', false)
     .option('--scenarios <list>', `comma-separated: ${scenarioNames.join(', ')}`, scenarioList, [...scenarioNames])
-    .option('--runs <n>', 'runs of every scenario; the report shows medians', positiveInt)
+    .option('--runs <n>', 'runs of every scenario; the report shows medians (default 3, 1 with --quick)', positiveInt)
     .option('--target <which>', 'herald, baseline or both', 'both')
     .option('--out <dir>', 'where latest.json, report.html and logs go', join(root, 'bench', 'results'))
     .option('--max-minutes <n>', 'stop starting new scenarios after this long', positiveInt, 15)

@@ -44,7 +44,7 @@ export const fullScale: Scale = {
   idleSizes: [10_000, 100_000],
   payloadBytes: 64,
   concurrency: 16,
-  idleTimeoutMs: 3000,
+  idleTimeoutMs: 5000,
   settleMs: 2000,
 };
 
@@ -62,7 +62,7 @@ export const quickScale: Scale = {
   idleSizes: [1000],
   payloadBytes: 64,
   concurrency: 16,
-  idleTimeoutMs: 2000,
+  idleTimeoutMs: 5000,
   settleMs: 500,
 };
 
