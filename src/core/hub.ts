@@ -41,6 +41,8 @@ export class Hub {
   #scheduled = false;
   #busy = false;
   #seq = 0;
+  /** Numbers each flush, so a session can tell its first write of a flush from later ones. */
+  #flushId = 0;
   #onFlushImmediate = (): void => this.flush();
 
   constructor(options: HubOptions) {
@@ -131,6 +133,7 @@ export class Hub {
     if (!st || !link || link.live) return recovery.position;
     // Frames already queued for the live sessions must go first: the new one has them in its queue.
     const touched: Session[] = [];
+    this.#flushId++;
     this.#flushTopic(st, touched);
     for (const s of touched) s.uncork();
     const frames: Buffer[] = [];
@@ -185,6 +188,7 @@ export class Hub {
   /** Writes every queued frame now. */
   flush(): void {
     this.#scheduled = false;
+    this.#flushId++;
     let messages = 0;
     let deliveries = 0;
     let firstTs = Infinity;
@@ -220,12 +224,7 @@ export class Hub {
     for (let i = q.length - 1; i >= 0 && !last; i--) if (q[i]!.message.offset > 0) last = q[i]!.message;
     let deliveries = 0;
     if (!st.unicast) {
-      let plain: Buffer | undefined;
-      let v1: Buffer | undefined;
-      for (const s of st.live) {
-        const buf = s.protocol === 'plain' ? (plain ??= join(q, 'plain')) : (v1 ??= join(q, 'herald.v1'));
-        if (s.write(buf)) deliveries += q.length;
-      }
+      deliveries = this.#broadcast(st, q, touched);
     } else {
       st.unicast = false;
       deliveries = this.#flushMixed(st, q, touched);
@@ -238,32 +237,43 @@ export class Hub {
   }
 
   /** A queue with user-addressed messages: runs of broadcasts go to all, the rest to their user. */
+  /** A queue with user-addressed messages: runs of broadcasts go to all, the rest to their user. */
   #flushMixed(st: TopicState, q: Outgoing[], touched: Session[]): number {
     let deliveries = 0;
-    const send = (s: Session, buf: Buffer, n: number): void => {
-      if (s.cork()) touched.push(s);
-      if (s.write(buf)) deliveries += n;
-    };
-    let run: Outgoing[] = [];
-    const endRun = (): void => {
-      if (run.length === 0) return;
-      const r = run;
-      run = [];
-      let plain: Buffer | undefined;
-      let v1: Buffer | undefined;
-      for (const s of st.live) send(s, s.protocol === 'plain' ? (plain ??= join(r, 'plain')) : (v1 ??= join(r, 'herald.v1')), r.length);
-    };
-    for (const o of q) {
-      if (o.userKey === undefined) {
-        run.push(o);
-        continue;
-      }
-      endRun();
-      const mine = this.#users.get(o.userKey);
-      if (mine) for (const s of mine) if (s.links.get(st.name)?.live) send(s, o.frame(s.protocol), 1);
+    let runStart = 0;
+    for (let i = 0; i <= q.length; i++) {
+      const o = q[i];
+      if (o !== undefined && o.userKey === undefined) continue;
+      if (i > runStart) deliveries += this.#broadcast(st, q.slice(runStart, i), touched);
+      runStart = i + 1;
+      if (o === undefined) break;
+      const mine = this.#users.get(o.userKey!);
+      if (!mine) continue;
+      for (const s of mine) if (s.links.get(st.name)?.live) deliveries += this.#send(s, o.frame(s.protocol), 1, touched);
     }
-    endRun();
     return deliveries;
+  }
+
+  /** Writes a run of messages to every live session of the topic, one Buffer per protocol. */
+  #broadcast(st: TopicState, run: Outgoing[], touched: Session[]): number {
+    let deliveries = 0;
+    let plain: Buffer | undefined;
+    let v1: Buffer | undefined;
+    for (const s of st.live) deliveries += this.#send(s, s.protocol === 'plain' ? (plain ??= join(run, 'plain')) : (v1 ??= join(run, 'herald.v1')), run.length, touched);
+    return deliveries;
+  }
+
+  /**
+   * One write to a session. The first write of a flush goes straight out; a session written
+   * again in the same flush is corked, so its later writes leave together when the flush ends.
+   */
+  #send(s: Session, buf: Buffer, messages: number, touched: Session[]): number {
+    if (s.flushMark === this.#flushId) {
+      if (s.cork()) touched.push(s);
+    } else {
+      s.flushMark = this.#flushId;
+    }
+    return s.write(buf) ? messages : 0;
   }
 
   #state(topic: string): TopicState {

@@ -47,6 +47,8 @@ export class Session {
   onStop: (() => void) | undefined;
   /** The cursors last saved to the engine (JSON), so unchanged ones are not written again. */
   savedCursors = '';
+  /** The hub's flush that last wrote here (the hub corks a socket written twice in one flush). */
+  flushMark = 0;
   /** Heartbeat rounds without a pong. */
   missed = 0;
   readonly #socket: Socket;

@@ -57,14 +57,15 @@ export const publishRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, {
   );
 };
 
-/** Exactly one of message, data or binary. */
+/** Exactly one of message, data or binary. (On the hot path: no intermediate arrays.) */
 function toPublishInput(body: PublishBody): PublishInput {
-  const given = (['message', 'data', 'binary'] as const).filter((k) => body[k] !== undefined);
-  if (given.length !== 1) {
-    throw new HeraldError('invalid_body', `Give exactly one of "message" (a string), "data" (any JSON) or "binary" (base64); got ${given.length === 0 ? 'none' : given.join(' and ')}.`);
+  const { message, data, binary } = body;
+  const given = (message !== undefined ? 1 : 0) + (data !== undefined ? 1 : 0) + (binary !== undefined ? 1 : 0);
+  if (given !== 1) {
+    const names = [message !== undefined && 'message', data !== undefined && 'data', binary !== undefined && 'binary'].filter(Boolean);
+    throw new HeraldError('invalid_body', `Give exactly one of "message" (a string), "data" (any JSON) or "binary" (base64); got ${given === 0 ? 'none' : names.join(' and ')}.`);
   }
-  const base = { topic: body.topic, userId: body.user_id };
-  if (body.message !== undefined) return { ...base, kind: 'text', body: body.message };
-  if (body.binary !== undefined) return { ...base, kind: 'binary', body: Buffer.from(body.binary, 'base64').toString('base64') };
-  return { ...base, kind: 'json', body: JSON.stringify(body.data) };
+  if (message !== undefined) return { topic: body.topic, userId: body.user_id, kind: 'text', body: message };
+  if (binary !== undefined) return { topic: body.topic, userId: body.user_id, kind: 'binary', body: Buffer.from(binary, 'base64').toString('base64') };
+  return { topic: body.topic, userId: body.user_id, kind: 'json', body: JSON.stringify(data) };
 }

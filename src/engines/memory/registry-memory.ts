@@ -12,7 +12,8 @@ interface Entry {
 /** Registrations in this process's memory, swept when unconnected for the TTL. */
 export class MemoryRegistry implements Registry {
   readonly #entries = new Map<string, Entry>();
-  readonly #byUser = new Map<string, Set<string>>();
+  /** Registrations per user: only the count is needed (for the per-user limit). */
+  readonly #perUser = new Map<string, number>();
   readonly #ttlMs: number;
   readonly #sweep: NodeJS.Timeout;
 
@@ -24,16 +25,17 @@ export class MemoryRegistry implements Registry {
 
   async create(reg: Registration, maxPerUser: number): Promise<void> {
     const user = String(reg.userId);
-    const ids = this.#byUser.get(user) ?? new Set<string>();
-    if (ids.size >= maxPerUser) throw new HeraldError('too_many_registrations', `User ${user} already holds ${ids.size} registrations (HERALD_MAX_REGISTRATIONS_PER_USER=${maxPerUser}); unregister one first.`);
-    ids.add(reg.id);
-    this.#byUser.set(user, ids);
-    this.#entries.set(reg.id, { reg: structuredClone(reg), connected: false, expiresAt: Date.now() + this.#ttlMs });
+    const held = this.#perUser.get(user) ?? 0;
+    if (held >= maxPerUser) throw new HeraldError('too_many_registrations', `User ${user} already holds ${held} registrations (HERALD_MAX_REGISTRATIONS_PER_USER=${maxPerUser}); unregister one first.`);
+    const old = this.#entries.get(reg.id);
+    if (old) this.#remove(reg.id, old);
+    this.#perUser.set(user, (this.#perUser.get(user) ?? 0) + 1);
+    this.#entries.set(reg.id, { reg: copy(reg), connected: false, expiresAt: Date.now() + this.#ttlMs });
   }
 
   async get(id: string): Promise<Registration | undefined> {
     const e = this.#live(id);
-    return e && structuredClone(e.reg);
+    return e && copy(e.reg);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -91,8 +93,13 @@ export class MemoryRegistry implements Registry {
   #remove(id: string, e: Entry): void {
     this.#entries.delete(id);
     const user = String(e.reg.userId);
-    const ids = this.#byUser.get(user);
-    ids?.delete(id);
-    if (ids?.size === 0) this.#byUser.delete(user);
+    const held = (this.#perUser.get(user) ?? 1) - 1;
+    if (held > 0) this.#perUser.set(user, held);
+    else this.#perUser.delete(user);
   }
+}
+
+/** What crosses the engine boundary is a copy, as it would be from Redis (cheaper than structuredClone). */
+function copy(reg: Registration): Registration {
+  return { id: reg.id, userId: reg.userId, topics: [...reg.topics], cursors: { ...reg.cursors }, createdAt: reg.createdAt };
 }
