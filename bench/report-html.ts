@@ -118,7 +118,7 @@ td.bad{background:#fecaca}figure{margin:1rem 0}figcaption{font-weight:600;margin
 <h1>Herald benchmark</h1>
 <p>${escape(report.startedAt)} · ${m.cpus} × ${escape(m.model)} · Node ${escape(m.node)} · Linux ${escape(m.kernel)} ·
 ${report.options.runs} run(s), medians${report.options.quick ? ' · <b>--quick</b> (small sizes)' : ''}<br>
-<code>${escape(report.command)}</code></p>
+<code>${escape(report.command)}</code>${report.source === undefined ? '' : ` · Herald at ${escape(report.source.commit)}${report.source.srcDirty ? ' + uncommitted src/ changes' : ''}`}</p>
 <p class="legend">Server pinned to core 0, load generator to core 1; server CPU from /proc/PID/stat over each measured phase.
 <span style="background:${colors.herald}"></span>Herald<span style="background:${colors.baseline}"></span>baseline (naive, bench/baseline-server.ts)</p>
 ${figures}

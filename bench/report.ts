@@ -1,6 +1,7 @@
 // The benchmark's JSON report: every run's raw cases, and per case the median over runs for
 // each target with Herald / baseline ratios.
 import { cpus, release } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { metricInfo, worstCaseMetrics, type MetricName, type Metrics } from './metrics.js';
 import { median } from './stats.js';
 import type { CaseResult, ScenarioName } from './scenarios.js';
@@ -30,6 +31,8 @@ export interface BenchReport {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly command: string;
+  /** The commit Herald was built from, and whether src/ had uncommitted changes at the time. */
+  readonly source: { readonly commit: string; readonly srcDirty: boolean };
   readonly machine: {
     readonly cpus: number;
     readonly model: string;
@@ -105,4 +108,14 @@ export function summarize(records: readonly RunRecord[]): CaseSummary[] {
 export function machineInfo(openFileLimit: number): BenchReport['machine'] {
   const list = cpus();
   return { cpus: list.length, model: list[0]?.model ?? 'unknown', node: process.version, kernel: release(), openFileLimit };
+}
+
+export function sourceInfo(root: string): BenchReport['source'] {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return { commit, srcDirty: dirty };
+  } catch {
+    return { commit: 'unknown', srcDirty: false };
+  }
 }

@@ -11,7 +11,7 @@ import { Progress } from './progress.js';
 import { LoadgenProcess } from './loadgen-process.js';
 import { heraldBuilt, startServer, type RunningServer, type Target } from './servers.js';
 import { fullScale, quickScale, runScenario, scenarioNames, type ScenarioName } from './scenarios.js';
-import { machineInfo, summarize, type BenchReport, type RunRecord } from './report.js';
+import { machineInfo, sourceInfo, summarize, type BenchReport, type RunRecord } from './report.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';
 
@@ -179,6 +179,7 @@ async function main(): Promise<number> {
   if (cores.loadgen === cores.server) process.stderr.write('bench: only one core: server and load generator share it; CPU figures still hold.\n');
   mkdirSync(join(options.out, 'logs'), { recursive: true });
   const startedAt = new Date();
+  const source = sourceInfo(root);
   const deadline = Date.now() + options.maxMinutes * 60_000;
   const progress = new Progress(options.runs * options.scenarios.length * targets.length);
   const records: RunRecord[] = [];
@@ -207,6 +208,7 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    source,
     machine: machineInfo(openFileLimit()),
     options: { quick: options.quick, runs: options.runs, scenarios: options.scenarios, targets },
     summary: summarize(records),
