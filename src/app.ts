@@ -48,6 +48,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     loggerInstance: log as FastifyBaseLogger,
     // Per-request logs would double the cost of a publish; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
+    // A child logger per request (for reqId) costs a serialization and garbage on every publish;
+    // Herald's logs name the client, topic or route instead.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: config.maxBodyBytes,
     trustProxy: config.trustProxy,
     ajv: { customOptions: { coerceTypes: false } },
