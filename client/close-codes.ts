@@ -37,3 +37,14 @@ export function isFinalCloseCode(code: number): boolean {
 export function describeCloseCode(code: number): string {
   return DESCRIPTIONS[code] ?? `close code ${code}`;
 }
+
+// Node's `ws` reports the HTTP status of a refused upgrade; a registration that does not exist
+// (404), a refused origin (403) or subprotocol (400) will not get better by retrying. Browsers
+// hide the status, so there the client keeps retrying with backoff.
+export function finalHandshakeFailure(reason: string): string | undefined {
+  const status = /Unexpected server response: (\d{3})/.exec(reason)?.[1];
+  if (status === '404') return 'unknown_registration';
+  if (status === '403') return 'forbidden';
+  if (status === '400') return 'bad_request';
+  return undefined;
+}

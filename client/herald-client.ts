@@ -1,5 +1,5 @@
 import { Backoff } from './backoff.js';
-import { CloseCode, describeCloseCode, isFinalCloseCode } from './close-codes.js';
+import { CloseCode, describeCloseCode, finalHandshakeFailure, isFinalCloseCode } from './close-codes.js';
 import { Emitter } from './emitter.js';
 import { HeraldError } from './herald-error.js';
 import { toMessage, toRecovery } from './message.js';
@@ -7,62 +7,13 @@ import { Positions } from './positions.js';
 import { Requests } from './requests.js';
 import { defaultSocketFactory } from './socket.js';
 import { Subscription } from './subscription.js';
+import { TopicPlan } from './topic-plan.js';
 import { SUBPROTOCOL, parseFrames } from './wire.js';
-import type { BackoffOptions } from './backoff.js';
+import type { CloseInfo, ConnectionState, HeraldClientEvents, HeraldClientOptions, StateChange, Welcome } from './client-types.js';
 import type { Listener } from './emitter.js';
-import type { HeraldMessage, Recovery } from './message.js';
 import type { SocketFactory, SocketLike } from './socket.js';
 import type { SubscriptionControl } from './subscription.js';
 import type { ClientRequest, JsonValue, Position, ServerFrame, WelcomeFrame } from './wire.js';
-
-/** Where the connection stands. `closed` is final: the client never reconnects from it. */
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
-
-/** A state change; `code`/`reason` say why a connection ended, `retryInMs` when the next try is. */
-export interface StateChange {
-  state: ConnectionState;
-  previous: ConnectionState;
-  code?: number;
-  reason?: string;
-  retryInMs?: number;
-}
-
-/** What the server said when the connection opened: this registration's id, user and topics. */
-export interface Welcome {
-  client: string;
-  user: string | number;
-  topics: string[];
-  heartbeatMs: number;
-}
-
-/** Why the client closed for good. */
-export interface CloseInfo {
-  code: number;
-  reason: string;
-}
-
-/** Options of {@link HeraldClient}; every one has a default. */
-export interface HeraldClientOptions {
-  /** Reconnect delays. Default: 500 ms, doubling, up to 30 s, with full jitter. */
-  backoff?: BackoffOptions;
-  /** How long a request (publish, subscribe, ping) waits for its reply. Default 10 000 ms. */
-  requestTimeoutMs?: number;
-  /** How long a connection attempt may take until the server's welcome. Default 10 000 ms. */
-  connectTimeoutMs?: number;
-  /** Makes the WebSocket; default: the global WebSocket, else the `ws` package. */
-  socketFactory?: SocketFactory;
-}
-
-/** Events of a {@link HeraldClient}. */
-export interface HeraldClientEvents {
-  state: [change: StateChange];
-  welcome: [welcome: Welcome];
-  /** Every new message of every topic this connection receives, subscribed here or at registration. */
-  message: [message: HeraldMessage];
-  recovered: [recovery: Recovery];
-  /** A server error that answers no request, or a frame the client could not read. */
-  error: [error: HeraldError];
-}
 
 interface Entry {
   subscription: Subscription<never>;
@@ -98,14 +49,7 @@ export class HeraldClient {
   readonly #positions = new Positions();
   readonly #requests = new Requests();
   readonly #subscriptions = new Map<string, Entry>();
-  // Every topic this client means to receive: its subscriptions and the registration's own
-  // topics (from welcomes), so a reconnect can put each one back at the right position.
-  readonly #tracked = new Set<string>();
-  // Topics being rejoined from the client's own position: their messages are stale until
-  // the server confirms the unsubscribe with the request id kept here.
-  readonly #resyncing = new Map<string, number>();
-  // Registration topics left while disconnected: the server still has them; leave on resume.
-  readonly #leaveOnResume = new Set<string>();
+  readonly #topics = new TopicPlan();
   #factory: SocketFactory | undefined;
   #state: ConnectionState = 'idle';
   #socket: SocketLike | null = null;
@@ -178,14 +122,13 @@ export class HeraldClient {
     const existing = this.#subscriptions.get(topic);
     if (existing) return existing.subscription as unknown as Subscription<T>;
     if (options.since && !this.#positions.get(topic)) this.#positions.set(topic, options.since);
-    this.#leaveOnResume.delete(topic);
     let control: SubscriptionControl<T> | undefined;
     const subscription = new Subscription<T>(topic, { unsubscribe: (t) => this.#unsubscribe(t) }, (c) => (control = c));
     this.#subscriptions.set(topic, {
       subscription: subscription as unknown as Subscription<never>,
       control: control as unknown as SubscriptionControl<unknown>,
     });
-    this.#tracked.add(topic);
+    this.#topics.want(topic);
     if (this.#state === 'connected') void this.#subscribeTopics([topic]);
     return subscription;
   }
@@ -290,7 +233,7 @@ export class HeraldClient {
       case 'welcome':
         return this.#onWelcome(frame);
       case 'message': {
-        if (this.#resyncing.has(frame.topic)) return;
+        if (this.#topics.isStale(frame.topic)) return;
         if (!this.#positions.accept(frame.topic, frame.offset, frame.epoch)) return;
         const message = toMessage<JsonValue>(frame);
         this.#events.emit('message', message);
@@ -298,6 +241,8 @@ export class HeraldClient {
         return;
       }
       case 'recovered': {
+        // A stale topic's seam is the server cursor's, past what this client has.
+        if (this.#topics.isStale(frame.topic)) return;
         this.#positions.seam(frame.topic, frame.offset, frame.epoch);
         const recovery = toRecovery(frame);
         this.#events.emit('recovered', recovery);
@@ -306,11 +251,11 @@ export class HeraldClient {
       }
       case 'ok':
       case 'pong':
-        this.#endResync(frame.id);
+        this.#topics.replied(frame.id);
         this.#requests.settle(frame);
         return;
       case 'error':
-        this.#endResync(frame.id);
+        this.#topics.replied(frame.id);
         if (!this.#requests.settle(frame)) this.#events.emit('error', new HeraldError(frame.code, frame.message));
         return;
     }
@@ -326,31 +271,17 @@ export class HeraldClient {
     this.#resume(this.#welcome.topics);
   }
 
-  // The server rejoins the registration's topics from its own cursor: what it last *wrote*,
-  // which is past what this client *received* when a connection dies with data in flight.
-  // A subscribe with `since` is a no-op for a topic already joined, so a topic the client
-  // has a position for is left and rejoined from that position; until the server confirms
-  // the leave (synchronously, in frame order) its messages are ignored. Topics the client
-  // never saw keep the server's cursor; subscriptions the registration lacks are joined.
+  // See TopicPlan: stale registration topics are left, then everything is (re)subscribed
+  // with `since`; the two requests are answered in order.
   #resume(joined: string[]): void {
-    this.#resyncing.clear();
-    const leave = joined.filter((t) => this.#leaveOnResume.has(t));
-    this.#leaveOnResume.clear();
-    for (const topic of joined) if (!leave.includes(topic)) this.#tracked.add(topic);
-    const rejoin = joined.filter((t) => this.#tracked.has(t) && this.#positions.get(t));
-    if (rejoin.length + leave.length > 0) {
+    const { leave, subscribe } = this.#topics.resume(joined, (t) => this.#positions.get(t) !== undefined);
+    if (leave.length > 0) {
       const { id, reply } = this.#requests.open(this.#options.requestTimeoutMs);
-      for (const topic of [...rejoin, ...leave]) this.#resyncing.set(topic, id);
+      this.#topics.staleUntil(leave, id);
       reply.catch(() => {}); // the subscribe below reports failures
-      this.#socket?.send(JSON.stringify({ type: 'unsubscribe', topics: [...rejoin, ...leave], id }));
+      this.#socket?.send(JSON.stringify({ type: 'unsubscribe', topics: leave, id }));
     }
-    const topics = [...this.#tracked];
-    if (topics.length > 0) void this.#subscribeTopics(topics);
-  }
-
-  #endResync(id: unknown): void {
-    if (id === undefined || this.#resyncing.size === 0) return;
-    for (const [topic, waiting] of this.#resyncing) if (waiting === id) this.#resyncing.delete(topic);
+    if (subscribe.length > 0) void this.#subscribeTopics(subscribe);
   }
 
   // One request for all topics; if the server refuses it, one per topic, so only the topic
@@ -378,7 +309,7 @@ export class HeraldClient {
       const topic = topics[0] as string;
       const entry = this.#subscriptions.get(topic);
       if (entry === entries[0]) {
-        this.#tracked.delete(topic);
+        this.#topics.drop(topic, true);
         if (entry) {
           this.#subscriptions.delete(topic);
           entry.control.end(error);
@@ -390,15 +321,12 @@ export class HeraldClient {
 
   async #unsubscribe(topic: string): Promise<void> {
     const entry = this.#subscriptions.get(topic);
-    if (!entry && !this.#tracked.has(topic)) return;
+    const connected = this.#state === 'connected';
+    if (!this.#topics.drop(topic, connected) && !entry) return;
     this.#subscriptions.delete(topic);
-    this.#tracked.delete(topic);
     this.#positions.delete(topic); // subscribing again starts from now, not from here
     entry?.control.end();
-    if (this.#state !== 'connected') {
-      this.#leaveOnResume.add(topic); // the registration may still hold it
-      return;
-    }
+    if (!connected) return;
     try {
       await this.#request({ type: 'unsubscribe', topics: [topic] }, false);
     } catch (err) {
@@ -519,17 +447,6 @@ export class HeraldClient {
     this.#state = change.state;
     this.#events.emit('state', { ...change, previous });
   }
-}
-
-// Node's `ws` reports the HTTP status of a refused upgrade; a registration that does not exist
-// (404), a refused origin (403) or subprotocol (400) will not get better by retrying. Browsers
-// hide the status, so there the client keeps retrying with backoff.
-function finalHandshakeFailure(reason: string): string | undefined {
-  const status = /Unexpected server response: (\d{3})/.exec(reason)?.[1];
-  if (status === '404') return 'unknown_registration';
-  if (status === '403') return 'forbidden';
-  if (status === '400') return 'bad_request';
-  return undefined;
 }
 
 function errorText(err: unknown): string {

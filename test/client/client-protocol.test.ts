@@ -128,7 +128,7 @@ test('a registration topic the client has a position for is left and rejoined fr
   conn.socket.terminate();
   conn = await accepted;
   // The server resumes from its cursor (4: offsets 3 and 4 were written but never arrived).
-  conn.send(welcome(['r']), msg('r', 5));
+  conn.send(welcome(['r']), msg('r', 5), { type: 'recovered', topic: 'r', epoch: 'e1', offset: 5, complete: true });
   const leave = await conn.nextRequest('unsubscribe');
   assert.deepEqual(leave.topics, ['r']);
   const join = await conn.nextRequest('subscribe');

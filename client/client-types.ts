@@ -1,0 +1,54 @@
+// The public types of HeraldClient: its options, states and events.
+import type { BackoffOptions } from './backoff.js';
+import type { HeraldError } from './herald-error.js';
+import type { HeraldMessage, Recovery } from './message.js';
+import type { SocketFactory } from './socket.js';
+
+/** Where the connection stands. `closed` is final: the client never reconnects from it. */
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
+
+/** A state change; `code`/`reason` say why a connection ended, `retryInMs` when the next try is. */
+export interface StateChange {
+  state: ConnectionState;
+  previous: ConnectionState;
+  code?: number;
+  reason?: string;
+  retryInMs?: number;
+}
+
+/** What the server said when the connection opened: this registration's id, user and topics. */
+export interface Welcome {
+  client: string;
+  user: string | number;
+  topics: string[];
+  heartbeatMs: number;
+}
+
+/** Why the client closed for good. */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+/** Options of {@link HeraldClient}; every one has a default. */
+export interface HeraldClientOptions {
+  /** Reconnect delays. Default: 500 ms, doubling, up to 30 s, with full jitter. */
+  backoff?: BackoffOptions;
+  /** How long a request (publish, subscribe, ping) waits for its reply. Default 10 000 ms. */
+  requestTimeoutMs?: number;
+  /** How long a connection attempt may take until the server's welcome. Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** Makes the WebSocket; default: the global WebSocket, else the `ws` package. */
+  socketFactory?: SocketFactory;
+}
+
+/** Events of a {@link HeraldClient}. */
+export interface HeraldClientEvents {
+  state: [change: StateChange];
+  welcome: [welcome: Welcome];
+  /** Every new message of every topic this connection receives, subscribed here or at registration. */
+  message: [message: HeraldMessage];
+  recovered: [recovery: Recovery];
+  /** A server error that answers no request, or a frame the client could not read. */
+  error: [error: HeraldError];
+}
