@@ -73,7 +73,8 @@ export class StatsView {
     $('c-drops').textContent = num(drops);
     $('c-drop-reasons').textContent = Object.entries(s.drops).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${num(n)}`).join(' · ') || 'none';
 
-    if (prev) {
+    // Behind a load balancer, refreshes may reach other nodes: their counters are not comparable.
+    if (prev && prev.node === s.node) {
       const dt = Math.max(0.001, (s.ts - prev.ts) / 1000);
       const pub = Math.max(0, s.publishes - prev.publishes) / dt;
       const del = Math.max(0, s.deliveries - prev.deliveries) / dt;
