@@ -70,6 +70,8 @@ export const bytes: Parser<number> = (raw, name) => {
 const str: Parser<string> = (raw) => raw;
 const optStr: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
 const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+/** Origins compare as scheme://host[:port], lower case, no trailing slash (as browsers send them). */
+const origins: Parser<string[]> = (raw) => list(raw, '').map((o) => (o === '*' ? o : o.replace(/\/+$/, '').toLowerCase()));
 const bool: Parser<boolean> = (raw, name) => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off|)$/i.test(raw)) return false;
@@ -94,8 +96,8 @@ export const settings = [
   s('trustProxy', 'HERALD_TRUST_PROXY', 'trust-proxy', false, bool, 'trust X-Forwarded-* headers from a reverse proxy'),
   s('redisUrl', 'HERALD_REDIS_URL', 'redis-url', undefined, url(['redis:', 'rediss:']), 'Redis URL: use the redis engine (cluster mode) instead of memory'),
   s('redisCluster', 'HERALD_REDIS_CLUSTER', 'redis-cluster', false, bool, 'the Redis URL points at a Redis Cluster (sharded pub/sub)'),
-  s('apiKey', 'HERALD_API_KEY', 'api-key', undefined, optStr, 'bearer key required by /register, /publish, /metrics and the dashboard'),
-  s('allowedOrigins', 'HERALD_ALLOWED_ORIGINS', 'allowed-origins', ['*'], list, 'comma-separated origins allowed for CORS and WebSocket upgrades (* = any)'),
+  s('apiKey', 'HERALD_API_KEY', 'api-key', undefined, optStr, 'bearer key required by /register, /publish, /metrics, /stats and the dashboard'),
+  s('allowedOrigins', 'HERALD_ALLOWED_ORIGINS', 'allowed-origins', ['*'], origins, 'comma-separated origins allowed for CORS and WebSocket upgrades (* = any)'),
   s('registrationTtlMs', 'HERALD_REGISTRATION_TTL', 'registration-ttl', 86_400_000, duration, 'how long a registration lives unconnected'),
   s('historySize', 'HERALD_HISTORY_SIZE', 'history-size', 1000, int(0, 1_000_000), 'messages kept per topic for recovery (0 = no history)'),
   s('historyTtlMs', 'HERALD_HISTORY_TTL', 'history-ttl', 3_600_000, duration, 'how long a topic keeps its history after its last publish'),

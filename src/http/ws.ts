@@ -16,11 +16,15 @@ export const supportedProtocols = [V1] as const;
  * ServerResponse on the socket and an error listener closing over request and reply, which
  * together cost kilobytes per idle connection. ws closes the socket itself on protocol errors.
  */
-function release(ws: WebSocket, log: Relay['log']): void {
+function release(ws: WebSocket, relay: Relay): void {
   const raw = (ws as unknown as { _socket: { _httpMessage: unknown } })._socket;
   raw._httpMessage = null;
   ws.removeAllListeners('error');
-  ws.on('error', (err) => log.debug({ err }, 'websocket error'));
+  ws.on('error', (err: Error & { code?: string }) => {
+    // ws has already closed the socket with the right code (1009 here, 1007 for bad UTF-8).
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') relay.stats.dropped('too_large');
+    relay.log.debug({ err }, 'websocket error');
+  });
 }
 
 /** Subprotocols offered in Sec-WebSocket-Protocol. */
@@ -62,7 +66,7 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
         ws.close(CloseCode.internal, 'registration lookup missing');
         return;
       }
-      release(ws, relay.log);
+      release(ws, relay);
       const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
       const s = relay.connect(ws, reg, protocol);
       ws.on('pong', () => {

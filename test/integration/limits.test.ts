@@ -25,8 +25,10 @@ describe('limits and bad input on sockets', () => {
 
   test('a frame over HERALD_MAX_FRAME_BYTES closes the socket with 1009', async () => {
     const s = await TestSocket.open((await register(srv.base, 1)).url);
+    const before = srv.herald.stats.drops.too_large;
     s.send('x'.repeat(2000));
     assert.equal((await s.closed).code, 1009);
+    assert.equal(srv.herald.stats.drops.too_large, before + 1);
   });
 
   test('invalid UTF-8 in a text frame closes the socket with 1007', async () => {

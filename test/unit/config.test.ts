@@ -35,6 +35,10 @@ describe('config', () => {
     });
   }
 
+  test('allowed origins are normalized like browsers send them', () => {
+    assert.deepEqual(loadConfig({ HERALD_ALLOWED_ORIGINS: 'https://App.example.com/, http://localhost:3000' }).allowedOrigins, ['https://app.example.com', 'http://localhost:3000']);
+  });
+
   test('durations and sizes', () => {
     assert.equal(duration('500ms', 'x'), 500);
     assert.equal(duration('30', 'x'), 30_000);
