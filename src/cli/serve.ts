@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { buildApp } from '../app.js';
 import { ConfigError, loadConfig, settings } from '../config.js';
 
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -35,6 +34,8 @@ async function serve(raw: Record<string, string | undefined>): Promise<void> {
     }
     throw err;
   }
+  // Loaded here, not at the top: the other commands (register, publish, listen) start faster.
+  const { buildApp } = await import('../app.js');
   const herald = await buildApp(config);
   const { log } = herald;
   try {
