@@ -1,16 +1,7 @@
-/** WebSocket close codes Herald uses; see DESIGN.md section 2. */
-export const CloseCode = {
-  normal: 1000,
-  goingAway: 1001,
-  abnormal: 1006,
-  invalidPayload: 1007,
-  policy: 1008,
-  tooLarge: 1009,
-  internal: 1011,
-  replaced: 4000,
-  unregistered: 4001,
-  slowConsumer: 4008,
-} as const;
+import { CloseCode as ServerCloseCode, finalCloseCodes } from '../src/protocol/close-codes.js';
+
+/** WebSocket close codes Herald uses (src/protocol/close-codes.ts, DESIGN.md section 2), plus 1006, which only a client sees. */
+export const CloseCode = { ...ServerCloseCode, abnormal: 1006 } as const;
 
 const DESCRIPTIONS: Record<number, string> = {
   1000: 'closed normally',
@@ -30,7 +21,7 @@ const DESCRIPTIONS: Record<number, string> = {
  * another connection took it over (4000). Every other code is worth a reconnect.
  */
 export function isFinalCloseCode(code: number): boolean {
-  return code === CloseCode.replaced || code === CloseCode.unregistered;
+  return finalCloseCodes.has(code);
 }
 
 /** A short human description of a close code, for logs and the CLI. */
