@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, settings } from '../config.js';
+import { openFileLimit } from './file-limit.js';
 
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 const loopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -48,8 +49,16 @@ async function serve(raw: Record<string, string | undefined>): Promise<void> {
   }
   const address = herald.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  log.info({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port, engine: herald.engine.name, node: herald.relay.nodeId }, 'herald listening');
+  const files = openFileLimit();
+  // Each socket is a file descriptor: a low limit caps connections long before HERALD_MAX_CONNECTIONS.
+  if (files && files.soft < config.maxConnections + 100) {
+    const fix = files.soft < files.hard ? `run \`ulimit -n ${Math.min(files.hard, config.maxConnections + 1024)}\` before starting` : `the hard limit is ${files.hard}: raise it (systemd LimitNOFILE=, /etc/security/limits.conf)`;
+    log.warn({ soft: files.soft, hard: files.hard, maxConnections: config.maxConnections }, `the open-file limit (${files.soft}) allows fewer sockets than HERALD_MAX_CONNECTIONS (${config.maxConnections}): ${fix}, or lower --max-connections`);
+  }
   if (!config.apiKey && !loopback(config.host)) log.warn('listening on a non-loopback address without HERALD_API_KEY: anyone who can reach this port can register and publish');
+
+  // Last, so anything warned above is already in the log when this line appears.
+  log.info({ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, port, engine: herald.engine.name, node: herald.relay.nodeId }, 'herald listening');
 
   let stopping = false;
   const stop = (signal: string): void => {

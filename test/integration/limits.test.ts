@@ -191,3 +191,26 @@ describe('shutdown', () => {
     assert.match(proc.output(), /shutting down/);
   });
 });
+
+describe('start-up checks', () => {
+  test('an open-file limit below HERALD_MAX_CONNECTIONS is logged with how to fix it', async () => {
+    const proc = await spawnHerald(['--max-connections', '100000000']);
+    try {
+      // The log line and the /health answer travel separately: wait for the line.
+      const until = Date.now() + 5000;
+      while (!/herald listening/.test(proc.output()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      assert.match(proc.output(), /open-file limit \(\d+\) allows fewer sockets than HERALD_MAX_CONNECTIONS \(100000000\)/);
+    } finally {
+      await proc.stop();
+    }
+    const fine = await spawnHerald(['--max-connections', '10']);
+    try {
+      const until = Date.now() + 5000;
+      while (!/herald listening/.test(fine.output()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      assert.match(fine.output(), /herald listening/);
+      assert.doesNotMatch(fine.output(), /open-file limit/);
+    } finally {
+      await fine.stop();
+    }
+  });
+});
