@@ -2,7 +2,7 @@
 // at a time over IPC, await the reply.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { stopChild } from './servers.js';
+import { pinned, stopChild } from './servers.js';
 import type {
   ConnectCommand,
   ConnectResult,
@@ -39,9 +39,11 @@ export class LoadgenProcess {
     });
   }
 
-  static async start(root: string, core: number, port: number, nodeFlags: readonly string[] = []): Promise<LoadgenProcess> {
-    const args = ['-c', String(core), process.execPath, ...nodeFlags, join(root, 'dist', 'bench', 'loadgen.js'), '--host', '127.0.0.1', '--port', String(port)];
-    const child = spawn('taskset', args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `ports`: one server, or every node of a cluster (commands then say which node by index). */
+  static async start(root: string, core: number | null, ports: number | readonly number[], nodeFlags: readonly string[] = []): Promise<LoadgenProcess> {
+    const list = typeof ports === 'number' ? [ports] : ports;
+    const [command, args] = pinned(core, [...nodeFlags, join(root, 'dist', 'bench', 'loadgen.js'), '--host', '127.0.0.1', '--port', list.join(',')]);
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     if (child.pid === undefined) throw new Error('could not start the load generator');
     const ready = await new Promise<LoadReply>((resolve) => {
       child.once('message', (reply: LoadReply) => resolve(reply));

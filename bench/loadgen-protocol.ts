@@ -8,6 +8,8 @@ export interface RegisterCommand {
   /** Every client registers with these topics; user_id is the client's index. */
   readonly topics: readonly string[];
   readonly concurrency: number;
+  /** Which server (index into the load generator's --port list) registers them and holds their sockets; default 0. */
+  readonly node?: number;
 }
 
 export interface ConnectCommand {
@@ -27,6 +29,8 @@ export interface FanoutCommand {
   /** Every n-th subscriber reads the send timestamp of each message (latency sampling). */
   readonly sampleEvery: number;
   readonly idleTimeoutMs: number;
+  /** Spread the publishing connections evenly over every server of the --port list (a cluster). */
+  readonly spread?: boolean;
 }
 
 export interface UnicastCommand {

@@ -3,6 +3,7 @@
 // command at a time so run.ts can read both processes' CPU around each phase.
 //
 //   spawned by run.ts as: taskset -c 1 node dist/bench/loadgen.js --host 127.0.0.1 --port P
+//   (or --port P1,P2 for the nodes of a cluster: commands then name a node by its index)
 import { parseArgs } from 'node:util';
 import { openFileLimit } from './proc-stats.js';
 import { RawSubscriber } from './raw-ws-client.js';
@@ -23,9 +24,12 @@ import type {
 
 const { values } = parseArgs({ options: { host: { type: 'string' }, port: { type: 'string' } } });
 const host = values.host ?? '127.0.0.1';
-const port = Number(values.port);
+const ports = (values.port ?? '').split(',').map(Number);
+const port = ports[0] ?? 0;
 
 let ids: string[] = [];
+/** The node (index into ports) each registered client belongs to: it connects there. */
+let nodeOf: number[] = [];
 let subscribers: RawSubscriber[] = [];
 // Counters shared by every subscriber's listener (one call per message, no allocation).
 let received = 0;
@@ -56,7 +60,8 @@ function onMessage(subscriber: RawSubscriber, payload: Buffer | null): void {
 async function register(cmd: RegisterCommand): Promise<RegisterResult> {
   const started = performance.now();
   const topics = JSON.stringify(cmd.topics);
-  const connections = await openConnections(host, port, cmd.concurrency);
+  const node = cmd.node ?? 0;
+  const connections = await openConnections(host, ports[node] ?? port, cmd.concurrency);
   const fresh: string[] = new Array<string>(cmd.count);
   try {
     await runRequests(
@@ -72,6 +77,7 @@ async function register(cmd: RegisterCommand): Promise<RegisterResult> {
     for (const c of connections) c.close();
   }
   ids = ids.concat(fresh);
+  nodeOf = nodeOf.concat(new Array<number>(cmd.count).fill(node));
   return { registered: cmd.count, durationMs: performance.now() - started };
 }
 
@@ -87,7 +93,7 @@ async function connectAll(cmd: ConnectCommand): Promise<ConnectResult> {
       try {
         const sub = await RawSubscriber.connect({
           host,
-          port,
+          port: ports[nodeOf[index] ?? 0] ?? port,
           path: `/ws/${ids[index] ?? ''}`,
           localAddress: `127.0.0.${2 + (index % cmd.sourceAddresses)}`,
           onMessage,
@@ -190,9 +196,20 @@ function startDelivery(sampleEvery: number): number[] {
   return subscribers.map((s) => s.messages);
 }
 
+/** `count` keep-alive connections, to the first server or spread round-robin over every node. */
+async function publishConnections(count: number, spread: boolean): Promise<HttpConnection[]> {
+  if (!spread || ports.length === 1) return openConnections(host, port, count);
+  const perNode = ports.map((_p, i) => Math.floor(count / ports.length) + (i < count % ports.length ? 1 : 0));
+  const groups = await Promise.all(ports.map((p, i) => openConnections(host, p, perNode[i] ?? 0)));
+  // Interleaved, so requests alternate between the nodes from the first one on.
+  const out: HttpConnection[] = [];
+  for (let i = 0; out.length < count; i++) for (const g of groups) if (g[i] !== undefined) out.push(g[i]!);
+  return out;
+}
+
 async function fanout(cmd: FanoutCommand): Promise<DeliveryResult> {
   const before = startDelivery(cmd.sampleEvery);
-  const connections = await openConnections(host, port, cmd.concurrency);
+  const connections = await publishConnections(cmd.concurrency, cmd.spread ?? false);
   const wait = awaitDeliveries(cmd.publishes * subscribers.length, cmd.idleTimeoutMs);
   let httpErrors = 0;
   const started = performance.now();
@@ -307,6 +324,8 @@ async function handle(cmd: LoadCommand): Promise<LoadReply> {
     case 'close':
       for (const sub of subscribers) sub.destroy();
       subscribers = [];
+      ids = [];
+      nodeOf = [];
       return { type: 'closed' };
   }
 }

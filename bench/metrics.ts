@@ -26,6 +26,18 @@ export const metricInfo = {
   rssMiB: { label: 'server RSS', unit: 'MiB', lowerIsBetter: true, digits: 1 },
   rssPerConnectionKiB: { label: 'server RSS per connection', unit: 'KiB', lowerIsBetter: true, digits: 2 },
   wallMs: { label: 'wall time', unit: 'ms', lowerIsBetter: true, digits: 0 },
+  // cluster scenario: serverUs*/serverCpuPct are the first node's; these are the rest of the picture.
+  scaleRatio: { label: 'deliveries/s, two nodes / one node (Redis engine, same run)', unit: '×', lowerIsBetter: false, digits: 2 },
+  node2UsPerDelivery: { label: 'second node CPU per delivery it made', unit: 'µs', lowerIsBetter: true, digits: 3 },
+  node2CpuPct: { label: 'second node CPU (of one core)', unit: '%', lowerIsBetter: true, digits: 0 },
+  redisCpuPct: { label: 'redis-server CPU (of one core)', unit: '%', lowerIsBetter: true, digits: 0 },
+  redisUsPerPublish: { label: 'redis-server CPU per publish', unit: 'µs', lowerIsBetter: true, digits: 1 },
+  allUsPerDelivery: { label: 'CPU of every Herald node + Redis per delivery', unit: 'µs', lowerIsBetter: true, digits: 3 },
+  benchUsPerDelivery: { label: 'CPU of every process the benchmark started (nodes, Redis, load generator) per delivery', unit: 'µs', lowerIsBetter: true, digits: 3 },
+  ceilingRatio: { label: 'most two nodes could reach on this machine: all cores / redis ×1 CPU per delivery, over redis ×1 deliveries/s', unit: '×', lowerIsBetter: false, digits: 2 },
+  machineCpuPct: { label: 'whole machine CPU, all cores (100 % per core)', unit: '%', lowerIsBetter: true, digits: 0 },
+  othersCpuPct: { label: 'CPU of processes the benchmark did not start', unit: '%', lowerIsBetter: true, digits: 0 },
+  stealPct: { label: 'CPU stolen by the hypervisor', unit: '%', lowerIsBetter: true, digits: 0 },
 } as const;
 
 export type MetricName = keyof typeof metricInfo;

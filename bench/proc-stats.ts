@@ -78,3 +78,20 @@ export function cpuBetween(start: CpuMark, end: CpuMark): CpuWindow {
     loadgenUs: end.loadgen - start.loadgen,
   };
 }
+
+/** The whole machine's CPU time from /proc/stat (all cores, every process, ours or not), in µs. */
+export interface MachineCpu {
+  readonly busyUs: number;
+  readonly stealUs: number;
+  readonly totalUs: number;
+}
+
+export function machineCpu(): MachineCpu {
+  const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0] ?? '';
+  // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  const toUs = (ticks: number): number => (ticks * 1e6) / clockTicks();
+  const busy = user + nice + system + irq + softirq;
+  return { busyUs: toUs(busy), stealUs: toUs(steal), totalUs: toUs(busy + idle + iowait + steal) };
+}

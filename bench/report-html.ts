@@ -19,6 +19,8 @@ const charts: readonly Chart[] = [
   { title: 'Latency at moderate load: p99 (lower is better)', metric: 'p99Ms', scenario: 'latency' },
   { title: 'Idle: server RSS per connection (lower is better)', metric: 'rssPerConnectionKiB', scenario: 'idle', namePrefix: 'idle' },
   { title: 'Connect: server CPU per connection (lower is better)', metric: 'serverUsPerConnection', scenario: 'idle', namePrefix: 'connect' },
+  { title: 'Cluster: deliveries per second, one Herald vs two sharing Redis', metric: 'throughput', scenario: 'cluster' },
+  { title: 'Cluster: CPU per delivery of the first node (lower is better)', metric: 'serverUsPerDelivery', scenario: 'cluster' },
 ];
 
 const colors: Record<Target, string> = { herald: '#2563eb', baseline: '#9ca3af' };
@@ -34,6 +36,12 @@ const tableMetrics: readonly MetricName[] = [
   'rssPerConnectionKiB',
   'serverCpuPct',
   'loadgenCpuPct',
+  'scaleRatio',
+  'node2UsPerDelivery',
+  'node2CpuPct',
+  'redisCpuPct',
+  'machineCpuPct',
+  'othersCpuPct',
 ];
 
 function escape(text: string): string {

@@ -8,6 +8,7 @@ const headline: Record<CaseSummary['scenario'], readonly MetricName[]> = {
   unicast: ['serverUsPerPublish', 'throughput'],
   latency: ['p50Ms', 'p99Ms', 'maxMs'],
   idle: ['rssPerConnectionKiB', 'serverUsPerConnection'],
+  cluster: ['throughput', 'serverUsPerDelivery'],
 };
 
 function cell(name: MetricName, m: Metrics | undefined): string | null {
@@ -29,12 +30,32 @@ function ratio(c: CaseSummary): string {
   return r.join(' · ');
 }
 
+/** The cluster scenario has no baseline but more processes: a table of its own. */
+function clusterTable(cases: readonly CaseSummary[]): string[] {
+  if (cases.length === 0) return [];
+  const f = (name: MetricName, m: Metrics | undefined): string => formatMetric(name, m?.[name]);
+  const lines = [
+    '',
+    '| cluster case | deliveries/s | two / one (ceiling) | CPU/delivery node a · b | CPU % node a · b · redis · load gen | machine % · others % | lost |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const c of cases) {
+    const m = c.medians.herald;
+    lines.push(
+      `| ${c.name} | ${f('throughput', m)} | ${f('scaleRatio', m)} (${f('ceilingRatio', m)}) | ${f('serverUsPerDelivery', m)} · ${f('node2UsPerDelivery', m)} | ` +
+        `${f('serverCpuPct', m)} · ${f('node2CpuPct', m)} · ${f('redisCpuPct', m)} · ${f('loadgenCpuPct', m)} | ${f('machineCpuPct', m)} · ${f('othersCpuPct', m)} | ${f('lost', m)} |`,
+    );
+  }
+  return lines;
+}
+
 export function renderMarkdown(report: BenchReport): string {
   const lines = [
     '| case | Herald (median) | baseline (median) | Herald / baseline | lost H / B | load gen CPU H / B |',
     '|---|---|---|---|---|---|',
   ];
   for (const c of report.summary) {
+    if (c.scenario === 'cluster') continue;
     if (c.skipped !== undefined) {
       lines.push(`| ${c.name} | skipped: ${c.skipped} | | | | |`);
       continue;
@@ -45,5 +66,6 @@ export function renderMarkdown(report: BenchReport): string {
     const loadgen = `${formatMetric('loadgenCpuPct', h?.loadgenCpuPct)} / ${formatMetric('loadgenCpuPct', b?.loadgenCpuPct)}`;
     lines.push(`| ${c.name} | ${describe(c, h) || '–'} | ${describe(c, b) || '–'} | ${ratio(c)} | ${lost} | ${loadgen} |`);
   }
+  lines.push(...clusterTable(report.summary.filter((c) => c.scenario === 'cluster')));
   return `${lines.join('\n')}\n`;
 }

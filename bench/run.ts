@@ -10,7 +10,8 @@ import { openFileLimit } from './proc-stats.js';
 import { Progress } from './progress.js';
 import { LoadgenProcess } from './loadgen-process.js';
 import { heraldBuilt, startServer, type RunningServer, type Target } from './servers.js';
-import { fullScale, quickScale, runScenario, scenarioNames, type ScenarioName } from './scenarios.js';
+import { fullScale, quickScale, runScenario, scenarioNames, type Scale, type ScenarioName } from './scenarios.js';
+import { cluster } from './cluster.js';
 import { machineInfo, sourceInfo, summarize, type BenchReport, type RunRecord } from './report.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';
@@ -54,7 +55,10 @@ function parseOptions(argv: string[]): Options {
   const program = new Command('bench')
     .description(
       'Benchmark Herald against a naive baseline of the same API (bench/baseline-server.ts).\n' +
-        'Each server runs pinned to core 0, the load generator to core 1; server CPU is read from /proc/PID/stat.',
+        'Each server runs pinned to core 0, the load generator to core 1; server CPU is read from /proc/PID/stat.\n' +
+        'The cluster scenario (Herald only) starts a throwaway redis-server and compares one Herald node on\n' +
+        'core 0 with two (cores 0 and 1) sharing it, plus the memory engine on core 0; Redis and the load\n' +
+        'generator are not pinned there (see BENCHMARKS.md).',
     )
     .option('--quick', 'small sizes, seconds per scenario (what the smoke test runs)', false)
     .option('--scenarios <list>', `comma-separated: ${scenarioNames.join(', ')}`, scenarioList, [...scenarioNames])
@@ -114,22 +118,45 @@ async function runOne(
   let loadgen: LoadgenProcess | null = null;
   const timeoutMs = (options.quick ? 60 : 300) * 1000;
   let timer: NodeJS.Timeout | undefined;
+  const base = options.quick ? quickScale : fullScale;
+  const scale: Scale = {
+    ...base,
+    fanoutSizes: options.fanoutSizes ?? base.fanoutSizes,
+    idleSizes: options.idleSizes ?? base.idleSizes,
+  };
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${scenario} on ${target} took longer than ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  timeout.catch(() => undefined); // raced below; cleared before it fires when all goes well
+  if (scenario === 'cluster') {
+    // Its own processes (Redis, one or two Herald nodes, a load generator per layout).
+    const owned = new Set<{ stop(): Promise<void> }>();
+    const track = (p: { stop(): Promise<void> }): void => {
+      owned.add(p);
+      live.add(p);
+    };
+    const ctx = { root, logDir: join(options.out, 'logs'), run, nodeFlags: options.nodeFlags, scale, progress: (t: string) => progress.phase(t), track };
+    try {
+      return { run, target, scenario, cases: await Promise.race([cluster(ctx), timeout]) };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return { run, target, scenario, cases: [], error: `${target} ${scenario} run ${run}: ${message}` };
+    } finally {
+      clearTimeout(timer);
+      progress.phase('stopping');
+      for (const p of owned) {
+        await p.stop();
+        live.delete(p);
+      }
+    }
+  }
   try {
     progress.phase(`starting ${target}`);
     server = await startServer({ target, root, core: cores.server, logFile, nodeFlags: options.nodeFlags });
     live.add(server);
     loadgen = await LoadgenProcess.start(root, cores.loadgen, server.port);
     live.add(loadgen);
-    const base = options.quick ? quickScale : fullScale;
-    const scale = {
-      ...base,
-      fanoutSizes: options.fanoutSizes ?? base.fanoutSizes,
-      idleSizes: options.idleSizes ?? base.idleSizes,
-    };
     const ctx = { server, loadgen, scale, progress: (text: string) => progress.phase(text) };
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${scenario} on ${target} took longer than ${timeoutMs / 1000} s`)), timeoutMs);
-    });
     const cases = await Promise.race([runScenario(scenario, ctx), timeout]);
     return { run, target, scenario, cases };
   } catch (err) {
@@ -181,13 +208,16 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const source = sourceInfo(root);
   const deadline = Date.now() + options.maxMinutes * 60_000;
-  const progress = new Progress(options.runs * options.scenarios.length * targets.length);
+  // The cluster scenario measures Herald layouts only (one vs two nodes on Redis): no baseline.
+  const targetsOf = (scenario: ScenarioName): Target[] => (scenario === 'cluster' ? targets.filter((t) => t === 'herald') : targets);
+  const steps = options.scenarios.reduce((n, s) => n + targetsOf(s).length, 0);
+  const progress = new Progress(options.runs * steps);
   const records: RunRecord[] = [];
   const errors: string[] = [];
   outer: for (let run = 1; run <= options.runs; run++) {
     for (const scenario of options.scenarios) {
       // Alternate who goes first so a noisy neighbour does not always hit the same target.
-      const order = run % 2 === 1 ? targets : [...targets].reverse();
+      const order = run % 2 === 1 ? targetsOf(scenario) : [...targetsOf(scenario)].reverse();
       for (const target of order) {
         if (Date.now() > deadline) {
           errors.push(`time budget of ${options.maxMinutes} min reached: stopped before run ${run} ${scenario} ${target}`);

@@ -7,7 +7,7 @@ import type { DeliveryResult } from './loadgen-protocol.js';
 import type { RunningServer } from './servers.js';
 import type { Metrics } from './metrics.js';
 
-export const scenarioNames = ['fanout', 'unicast', 'latency', 'idle'] as const;
+export const scenarioNames = ['fanout', 'unicast', 'latency', 'idle', 'cluster'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /** How big each scenario is: the full run, or --quick (seconds, for the smoke test). */
@@ -24,6 +24,9 @@ export interface Scale {
   readonly latencyRate: number;
   readonly latencyDurationMs: number;
   readonly idleSizes: readonly number[];
+  /** The cluster scenario (bench/cluster.ts): subscribers in total, publishes in its burst. */
+  readonly clusterSubscribers: number;
+  readonly clusterPublishes: number;
   readonly payloadBytes: number;
   readonly concurrency: number;
   readonly idleTimeoutMs: number;
@@ -42,6 +45,8 @@ export const fullScale: Scale = {
   latencyRate: 50,
   latencyDurationMs: 6000,
   idleSizes: [10_000, 100_000],
+  clusterSubscribers: 5000,
+  clusterPublishes: 300,
   payloadBytes: 64,
   concurrency: 16,
   idleTimeoutMs: 5000,
@@ -60,6 +65,8 @@ export const quickScale: Scale = {
   latencyRate: 50,
   latencyDurationMs: 1500,
   idleSizes: [1000],
+  clusterSubscribers: 300,
+  clusterPublishes: 50,
   payloadBytes: 64,
   concurrency: 16,
   idleTimeoutMs: 5000,
@@ -282,5 +289,8 @@ export function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<C
       return latency(ctx);
     case 'idle':
       return idle(ctx);
+    case 'cluster':
+      // Several servers and a Redis: bench/cluster.ts starts its own processes (run.ts calls it).
+      return Promise.reject(new Error('the cluster scenario is run by bench/cluster.ts, not against one server'));
   }
 }

@@ -11,12 +11,14 @@ export type Target = 'herald' | 'baseline';
 export interface ServerSpec {
   readonly target: Target;
   readonly root: string;
-  /** The core the server is pinned to (taskset -c). */
-  readonly core: number;
+  /** The core the server is pinned to (taskset -c); null: not pinned. */
+  readonly core: number | null;
   readonly logFile: string;
   /** Extra node flags for both targets (e.g. --cpu-prof while profiling). */
   readonly nodeFlags: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Extra `herald serve` flags (e.g. --redis-url, --node-id); Herald only. */
+  readonly args?: readonly string[];
 }
 
 export interface RunningServer {
@@ -43,19 +45,25 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-function commandFor(spec: ServerSpec, port: number): string[] {
+/** node with its flags, pinned with `taskset -c core` (which execs it: same PID) unless core is null. */
+export function pinned(core: number | null, nodeArgs: readonly string[]): [string, string[]] {
+  return core === null ? [process.execPath, [...nodeArgs]] : ['taskset', ['-c', String(core), process.execPath, ...nodeArgs]];
+}
+
+function commandFor(spec: ServerSpec, port: number): [string, string[]] {
   const script =
     spec.target === 'herald'
-      ? [join(spec.root, 'bin', 'herald.js'), 'serve', '--port', String(port), '--host', '127.0.0.1']
+      ? [join(spec.root, 'bin', 'herald.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', ...(spec.args ?? [])]
       : [join(spec.root, 'dist', 'bench', 'baseline-server.js'), '--port', String(port), '--host', '127.0.0.1'];
-  return ['-c', String(spec.core), process.execPath, ...spec.nodeFlags, ...script];
+  return pinned(spec.core, [...spec.nodeFlags, ...script]);
 }
 
 export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise<RunningServer> {
   const port = await freePort();
   const log = createWriteStream(spec.logFile);
   // taskset execs node, so the child's PID is the server's own PID (the one /proc is read for).
-  const child = spawn('taskset', commandFor(spec, port), {
+  const [command, args] = commandFor(spec, port);
+  const child = spawn(command, args, {
     cwd: spec.root,
     env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@
 // lose nothing and write a well-formed report. No timing assertions: the machine is shared.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import type { BenchReport } from '../../bench/report.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const heraldBuilt = existsSync(join(root, 'dist', 'src', 'cli', 'index.js'));
+// The cluster scenario needs a redis-server binary (it starts its own on a free port).
+const redisInstalled = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim() !== '';
 
 function runBench(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -29,7 +31,10 @@ test('bench --quick: both servers, 0 lost, a well-formed report', { timeout: 90_
   const out = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   t.after(() => rmSync(out, { recursive: true, force: true }));
   const target = heraldBuilt ? 'both' : 'baseline';
-  const { code, stderr } = await runBench(['--quick', '--runs', '1', '--target', target, '--out', out]);
+  const withCluster = heraldBuilt && redisInstalled;
+  if (!withCluster) t.diagnostic('redis-server is not installed (or Herald not built): the cluster scenario is left out');
+  const scenarios = ['fanout', 'unicast', 'latency', 'idle', ...(withCluster ? ['cluster'] : [])].join(',');
+  const { code, stderr } = await runBench(['--quick', '--runs', '1', '--target', target, '--scenarios', scenarios, '--out', out]);
   assert.equal(code, 0, `bench exited with ${code}:\n${stderr.split('\n').filter((l) => !l.startsWith('[')).join('\n')}`);
 
   const report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchReport;
@@ -40,12 +45,20 @@ test('bench --quick: both servers, 0 lost, a well-formed report', { timeout: 90_
   assert.deepEqual([...report.options.targets].sort(), [...targets].sort());
 
   const names = report.summary.map((c) => c.name);
-  for (const prefix of ['fanout S=', 'unicast U=', 'unicast batch=', 'latency ', 'idle N=', 'connect N=']) {
+  const prefixes = ['fanout S=', 'unicast U=', 'unicast batch=', 'latency ', 'idle N=', 'connect N='];
+  if (withCluster) prefixes.push('cluster memory ×1 ', 'cluster redis ×1 ', 'cluster redis ×2 ');
+  for (const prefix of prefixes) {
     assert.ok(names.some((n) => n.startsWith(prefix)), `a "${prefix}..." case in ${names.join(', ')}`);
   }
   for (const c of report.summary) {
     assert.equal(c.skipped, undefined, `${c.name} was skipped: ${c.skipped ?? ''}`);
-    for (const target of targets) {
+    if (c.scenario === 'cluster') assert.equal(c.medians.baseline, undefined, `${c.name}: the cluster scenario is Herald only`);
+    if (c.name.startsWith('cluster redis ×2')) {
+      for (const key of ['scaleRatio', 'node2UsPerDelivery', 'redisCpuPct', 'machineCpuPct'] as const) {
+        assert.ok(Number.isFinite(c.medians.herald?.[key]), `${c.name}: ${key}`);
+      }
+    }
+    for (const target of c.scenario === 'cluster' ? ['herald'] : targets) {
       const m = c.medians[target as 'herald' | 'baseline'];
       assert.ok(m !== undefined, `${c.name}: ${target} has results`);
       for (const [key, value] of Object.entries(m)) assert.ok(Number.isFinite(value), `${c.name} ${target} ${key} = ${value}`);
