@@ -145,10 +145,13 @@ describe('slow consumers', () => {
     try {
       const reg = await register(srv.base, 1, ['flood']);
       const stalled = await stalledClient(reg.url);
-      const reader = await TestSocket.open((await register(srv.base, 2, ['flood'])).url);
-      await live(srv, reader, 'flood');
+      // No reading client in this process: under load it could fall behind and be dropped too.
+      const until0 = Date.now() + 5000;
+      while (!srv.herald.relay.hub.get(reg.id)?.links.get('flood')?.live) {
+        assert.ok(Date.now() < until0, 'the stalled client never joined its topic');
+        await new Promise((r) => setTimeout(r, 10));
+      }
       const session = srv.herald.relay.hub.get(reg.id)!;
-      assert.ok(session.links.get('flood')?.live, 'the stalled client never joined its topic');
       const chunk = 'x'.repeat(512 * 1024);
       let peakBuffered = 0;
       let sent = 0;
@@ -172,9 +175,7 @@ describe('slow consumers', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.equal(srv.herald.stats.drops.slow_consumer, 1);
-      assert.equal((await reader.take(100, 15_000)).length, 100);
       stalled.destroy();
-      await reader.closeAndWait();
     } finally {
       await srv.close();
     }
