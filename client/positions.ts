@@ -10,6 +10,9 @@ export class Positions {
 
   /** Records a message; false when it is a duplicate (same epoch, offset not past the last). */
   accept(topic: string, offset: number, epoch: string): boolean {
+    // Offset 0: published while the server's engine was down, delivered once and never replayed;
+    // it has no place in the topic's sequence, so it neither dedupes nor moves the position.
+    if (offset === 0) return true;
     const last = this.#byTopic.get(topic);
     if (last && last.epoch === epoch && offset <= last.offset) return false;
     this.#byTopic.set(topic, { offset, epoch });

@@ -30,12 +30,15 @@ export type ErrorCode = keyof typeof errorCatalog;
 export class HeraldError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /** The request never left this process (e.g. Redis was known to be down): nothing happened. */
+  readonly unsent: boolean;
 
-  constructor(code: ErrorCode, message?: string) {
+  constructor(code: ErrorCode, message?: string, options: { unsent?: boolean } = {}) {
     super(message ?? errorCatalog[code].message);
     this.name = 'HeraldError';
     this.code = code;
     this.status = errorCatalog[code].status;
+    this.unsent = options.unsent ?? false;
   }
 
   toJSON(): { error: ErrorCode; message: string } {

@@ -103,7 +103,8 @@ export class Relay {
     try {
       m = await this.engine.broker.publish(input);
     } catch (err) {
-      if (!(err instanceof HeraldError) || err.code !== 'engine_unavailable') throw err;
+      // Only when the publish never reached Redis: one that timed out may still run there.
+      if (!(err instanceof HeraldError) || err.code !== 'engine_unavailable' || !err.unsent) throw err;
       const local = { ...input, id: `${this.nodeId}-local-${++this.#localCounter}`, offset: 0, epoch: '', ts: Date.now() };
       this.hub.deliver(local);
       this.stats.published();
@@ -241,9 +242,13 @@ export class Relay {
   }
 
   async #joinAll(s: Session, topics: string[], since: Record<string, StreamPosition>, announce: boolean): Promise<JoinResult[]> {
-    const results = await Promise.all(topics.map((t) => this.#join(s, t, Object.hasOwn(since, t) ? since[t] : undefined, announce)));
+    // Every join settles before the next request of this session runs, and the topics that did
+    // join are persisted, even when another one failed.
+    const settled = await Promise.allSettled(topics.map((t) => this.#join(s, t, Object.hasOwn(since, t) ? since[t] : undefined, announce)));
     await this.#persistTopics(s);
-    return results;
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<JoinResult>).value);
   }
 
   /**
@@ -254,6 +259,8 @@ export class Relay {
   async #join(s: Session, topic: string, since: StreamPosition | undefined, announce: boolean): Promise<JoinResult> {
     if (s.links.get(topic)) return { topic };
     const link = this.hub.watch(s, topic);
+    // Until promoted, the session stands where it starts: its cursor must not lose this topic.
+    if (since) link.written = since;
     const { broker, history } = this.engine;
     try {
       await broker.subscribe(topic);

@@ -39,6 +39,17 @@ test('positions: drops repeats within an epoch, accepts a new epoch, seams move 
   assert.equal(p.since(['b']), undefined);
 });
 
+test('positions: offset 0 (published while the engine was down) is always new and moves nothing', () => {
+  const p = new Positions();
+  assert.equal(p.accept('a', 3, 'e1'), true);
+  assert.equal(p.accept('a', 0, ''), true);
+  assert.equal(p.accept('a', 0, ''), true);
+  assert.deepEqual(p.get('a'), { offset: 3, epoch: 'e1' });
+  assert.equal(p.accept('a', 4, 'e1'), true);
+  assert.equal(p.accept('b', 0, ''), true);
+  assert.equal(p.get('b'), undefined);
+});
+
 test('emitter: typed listeners, once, off, and a throwing listener does not stop the others', () => {
   const thrown: unknown[] = [];
   const events = new Emitter<{ n: [value: number] }>((err) => thrown.push(err));

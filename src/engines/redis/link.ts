@@ -43,7 +43,7 @@ export class RedisLink {
 
   async call<T>(fn: (client: RedisClient) => Promise<T>): Promise<T> {
     if (!this.usable() && (this.#everReady || !(await this.#firstReady) || !this.usable())) {
-      throw new HeraldError('engine_unavailable', `The engine (Redis) is unreachable (connection ${this.client.status}); retry shortly.`);
+      throw new HeraldError('engine_unavailable', `The engine (Redis) is unreachable (connection ${this.client.status}); retry shortly.`, { unsent: true });
     }
     try {
       return await fn(this.client);
