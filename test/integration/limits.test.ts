@@ -54,6 +54,20 @@ describe('limits and bad input on sockets', () => {
     await s.closeAndWait();
   });
 
+  test('naming topics creates no history: only publishes do', async () => {
+    const reg = await register(srv.base, 6, ['a0']);
+    const s = await TestSocket.open(reg.url);
+    const before = (await srv.herald.engine.history.stats()).topics;
+    for (let round = 1; round <= 5; round++) s.send({ topics: [`r${round}-x`, `r${round}-y`, `r${round}-z`] });
+    const until = Date.now() + 5000;
+    while (!srv.herald.relay.hub.get(reg.id)?.links.get('r5-z')?.live) {
+      assert.ok(Date.now() < until, 'the last topic list never took effect');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal((await srv.herald.engine.history.stats()).topics, before);
+    await s.closeAndWait();
+  });
+
   test('more client messages per second than HERALD_CLIENT_RATE closes with 1008', async () => {
     const s = await TestSocket.open((await register(srv.base, 3)).url);
     for (let i = 0; i < 60; i++) s.send('ping');

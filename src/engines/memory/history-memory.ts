@@ -83,13 +83,16 @@ export class MemoryHistory implements History {
     return m;
   }
 
+  // Reading never creates a stream (a client could otherwise make state by naming topics): a
+  // topic never published, or whose history expired, stands at offset 0 of epoch "".
   async position(topic: string): Promise<StreamPosition> {
-    const s = this.#stream(topic);
-    return { offset: s.offset, epoch: s.epoch };
+    const s = this.#streams.get(topic);
+    return s ? { offset: s.offset, epoch: s.epoch } : { offset: 0, epoch: '' };
   }
 
   async since(topic: string, since: StreamPosition): Promise<Recovery> {
-    const s = this.#stream(topic);
+    const s = this.#streams.get(topic);
+    if (!s) return { messages: [], position: { offset: 0, epoch: '' }, complete: since.offset === 0 };
     const position = { offset: s.offset, epoch: s.epoch };
     // offset 0 means "from the start", whatever epoch the client names.
     if (since.offset > 0 && since.epoch !== s.epoch) return { messages: s.after(0), position, complete: false };

@@ -32,7 +32,7 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
   const link = new RedisLink(connect({ ...base, subscriber: false, name }), config.redisCluster);
   const sub = connect({ ...base, subscriber: true, name: `${name}:sub` });
   const registry = new RedisRegistry(link, keys, config.registrationTtlMs);
-  const history = new RedisHistory(link, keys, config.historyTtlMs);
+  const history = new RedisHistory(link, keys);
   const broker = new RedisBroker(link, sub, keys, {
     historySize: config.historySize,
     historyTtlMs: config.historyTtlMs,

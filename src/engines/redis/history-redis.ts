@@ -7,7 +7,7 @@ import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
 import { decodeMessage } from './message-codec.js';
 
-/** A fresh epoch, offered to Redis each time a topic might not have one yet. */
+/** A fresh epoch, offered to Redis with each publish in case the topic has none yet. */
 export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
 }
@@ -19,22 +19,20 @@ const statsScanLimit = 10_000;
 export class RedisHistory implements History {
   readonly #link: RedisLink;
   readonly #keys: RedisKeys;
-  readonly #ttlMs: number;
 
-  constructor(link: RedisLink, keys: RedisKeys, ttlMs: number) {
+  constructor(link: RedisLink, keys: RedisKeys) {
     this.#link = link;
     this.#keys = keys;
-    this.#ttlMs = ttlMs;
   }
 
   async position(topic: string): Promise<StreamPosition> {
-    const [offset, epoch] = (await this.#link.call((c) => positionScript.run(c, [this.#keys.meta(topic), this.#keys.log(topic)], [newEpoch(), this.#ttlMs]))) as [number, string];
+    const [offset, epoch] = (await this.#link.call((c) => positionScript.run(c, [this.#keys.meta(topic), this.#keys.log(topic)], []))) as [number, string];
     return { offset, epoch };
   }
 
   async since(topic: string, since: StreamPosition): Promise<Recovery> {
     const keys = [this.#keys.meta(topic), this.#keys.log(topic)];
-    const reply = (await this.#link.call((c) => sinceScript.run(c, keys, [newEpoch(), this.#ttlMs, since.offset, since.epoch]))) as [number, string, number, ...string[]];
+    const reply = (await this.#link.call((c) => sinceScript.run(c, keys, [since.offset, since.epoch]))) as [number, string, number, ...string[]];
     const [offset, epoch, complete, ...encoded] = reply;
     const messages: Message[] = [];
     for (const text of encoded) {

@@ -1,34 +1,30 @@
 import { Script } from './script.js';
 
-// A topic gets its epoch the first time anyone looks at it, not only at its first publish,
-// so a client that read position() before the first message sees the same epoch afterwards.
-const ensure = `
+// Reading never creates a topic (a client could otherwise make keys by naming topics): a topic
+// that was never published, or whose history expired, stands at offset 0 of epoch "". Offset 0
+// means "from the start", so a client that joined there later gets the whole new epoch.
+const read = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'offset', 0)
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-local offset = tonumber(redis.call('HGET', KEYS[1], 'offset'))
+local offset = 0
+if epoch then offset = tonumber(redis.call('HGET', KEYS[1], 'offset')) else epoch = '' end
 `;
 
-/** KEYS: meta, log. ARGV: candidate epoch, history TTL ms. Returns {offset, epoch}. */
-export const positionScript = new Script(`${ensure}
+/** KEYS: meta, log. Returns {offset, epoch}. */
+export const positionScript = new Script(`${read}
 return {offset, epoch}
 `, 2);
 
 /**
  * What a client at (since offset, since epoch) missed, read atomically with the position so
  * replay and live meet exactly at the returned offset (the seam).
- * KEYS: meta, log. ARGV: candidate epoch, history TTL ms, since offset, since epoch.
+ * KEYS: meta, log. ARGV: since offset, since epoch.
  * Returns {offset, epoch, complete (1|0), message JSON...}.
  */
-export const sinceScript = new Script(`${ensure}
-local since = tonumber(ARGV[3])
+export const sinceScript = new Script(`${read}
+local since = tonumber(ARGV[1])
 local out = {offset, epoch, 0}
 local entries
-if since > 0 and ARGV[4] ~= epoch then
+if since > 0 and ARGV[2] ~= epoch then
   entries = redis.call('XRANGE', KEYS[2], '-', '+')
 elseif since >= offset then
   out[3] = 1

@@ -24,15 +24,17 @@ describe('MemoryHistory: offsets and ring', () => {
       assert.deepEqual(await h.position('b'), { offset: 1, epoch: b1.epoch });
     }));
 
-  test('a topic never published is at offset 0 with a stable epoch', () =>
+  test('a topic never published is at offset 0 of epoch "", and reading it creates nothing', () =>
     withHistory(10, 60_000, async (h) => {
       const p = await h.position('nothing');
-      assert.equal(p.offset, 0);
-      assert.equal(typeof p.epoch, 'string');
-      assert.ok(p.epoch.length > 0);
+      assert.deepEqual(p, { offset: 0, epoch: '' });
+      await h.since('nothing', p);
+      assert.equal((await h.stats()).topics, 0);
       const m = h.append(text('nothing', 'first'));
       assert.equal(m.offset, 1);
-      assert.equal(m.epoch, p.epoch, 'the epoch seen before the first publish stays');
+      assert.ok(m.epoch.length > 0);
+      const r = await h.since('nothing', p);
+      assert.deepEqual([r.messages.map((x) => x.offset), r.complete], [[1], true], 'a reader from offset 0 gets the new epoch whole');
     }));
 
   test('since returns missed messages in order, complete when all are kept', () =>
@@ -121,10 +123,15 @@ describe('MemoryHistory: offsets and ring', () => {
           const r = await h.since('t', { offset: k, epoch });
           const oldest = Math.max(1, n - size + 1);
           const expected: number[] = [];
-          for (let o = Math.max(k + 1, oldest); o <= n; o++) if (n - o < size) expected.push(o);
+          // A topic never published (n = 0) has no epoch: a non-zero `since` names a lost one.
+          if (n > 0) for (let o = Math.max(k + 1, oldest); o <= n; o++) if (n - o < size) expected.push(o);
           assert.deepEqual(r.messages.map((m) => m.offset), expected);
           assert.deepEqual(r.messages.map((m) => m.body), expected.map((o) => `m${o}`));
           assert.deepEqual(r.position, { offset: n, epoch });
+          if (n === 0) {
+            assert.equal(r.complete, k === 0);
+            return;
+          }
           const missed = Math.max(0, n - k);
           assert.equal(r.complete, missed === expected.length, `size ${size} n ${n} k ${k}`);
           assert.equal((await h.stats()).messages, Math.min(size, n));
@@ -146,13 +153,12 @@ describe('MemoryHistory: TTL', () => {
       assert.deepEqual(await h.position('t'), { offset: 2, epoch: m1.epoch }, 'not yet expired');
       h.sweep(Date.now() + 1001);
       const p = await h.position('t');
-      assert.equal(p.offset, 0);
-      assert.notEqual(p.epoch, m1.epoch);
+      assert.deepEqual(p, { offset: 0, epoch: '' });
       const r = await h.since('t', { offset: 2, epoch: m1.epoch });
       assert.equal(r.complete, false, 'a client of the old epoch learns that history was lost');
       const n1 = h.append(text('t', 'c'));
       assert.equal(n1.offset, 1);
-      assert.equal(n1.epoch, p.epoch);
+      assert.notEqual(n1.epoch, m1.epoch);
     }));
 
   test('publishing keeps a topic alive (the TTL counts from the last publish)', () =>
