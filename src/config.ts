@@ -67,6 +67,17 @@ export const bytes: Parser<number> = (raw, name) => {
   return Number(m[1]) * mult[(m[2] ?? 'b').toLowerCase()]!;
 };
 
+/** A duration or size parser with bounds, so a value that would break the server is refused at start. */
+const within = (parse: Parser<number>, min: number, max: number, show: (n: number) => string): Parser<number> => (raw, name) => {
+  const n = parse(raw, name);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${show(min)} and ${show(max)}, got "${raw}"`);
+  return n;
+};
+const ms = (n: number): string => (n % 1000 === 0 ? `${n / 1000}s` : `${n}ms`);
+const size = (n: number): string => (n % 1048576 === 0 ? `${n / 1048576}mb` : n % 1024 === 0 ? `${n / 1024}kb` : `${n}`);
+const DAY = 86_400_000;
+const GIB = 1024 ** 3;
+
 const str: Parser<string> = (raw) => raw;
 const optStr: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
 const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -98,22 +109,22 @@ export const settings = [
   s('redisCluster', 'HERALD_REDIS_CLUSTER', 'redis-cluster', false, bool, 'the Redis URL points at a Redis Cluster (sharded pub/sub)'),
   s('apiKey', 'HERALD_API_KEY', 'api-key', undefined, optStr, 'bearer key required by /register, /publish, /metrics, /stats and the dashboard'),
   s('allowedOrigins', 'HERALD_ALLOWED_ORIGINS', 'allowed-origins', ['*'], origins, 'comma-separated origins allowed for CORS and WebSocket upgrades (* = any)'),
-  s('registrationTtlMs', 'HERALD_REGISTRATION_TTL', 'registration-ttl', 86_400_000, duration, 'how long a registration lives unconnected'),
+  s('registrationTtlMs', 'HERALD_REGISTRATION_TTL', 'registration-ttl', 86_400_000, within(duration, 1000, 365 * DAY, ms), 'how long a registration lives unconnected'),
   s('historySize', 'HERALD_HISTORY_SIZE', 'history-size', 1000, int(0, 1_000_000), 'messages kept per topic for recovery (0 = no history)'),
-  s('historyTtlMs', 'HERALD_HISTORY_TTL', 'history-ttl', 3_600_000, duration, 'how long a topic keeps its history after its last publish'),
-  s('maxBodyBytes', 'HERALD_MAX_BODY_BYTES', 'max-body-bytes', 1024 * 1024, bytes, 'largest HTTP request body (413 beyond)'),
-  s('maxFrameBytes', 'HERALD_MAX_FRAME_BYTES', 'max-frame-bytes', 64 * 1024, bytes, 'largest WebSocket frame a client may send (close 1009 beyond)'),
+  s('historyTtlMs', 'HERALD_HISTORY_TTL', 'history-ttl', 3_600_000, within(duration, 1000, 365 * DAY, ms), 'how long a topic keeps its history after its last publish'),
+  s('maxBodyBytes', 'HERALD_MAX_BODY_BYTES', 'max-body-bytes', 1024 * 1024, within(bytes, 1024, GIB, size), 'largest HTTP request body (413 beyond)'),
+  s('maxFrameBytes', 'HERALD_MAX_FRAME_BYTES', 'max-frame-bytes', 64 * 1024, within(bytes, 128, GIB, size), 'largest WebSocket frame a client may send (close 1009 beyond)'),
   s('maxTopics', 'HERALD_MAX_TOPICS', 'max-topics', 100, int(1), 'topics per client'),
   s('maxTopicLength', 'HERALD_MAX_TOPIC_LENGTH', 'max-topic-length', 256, int(1, 256), 'characters in a topic name'),
-  s('maxBufferedBytes', 'HERALD_MAX_BUFFERED_BYTES', 'max-buffered-bytes', 1024 * 1024, bytes, 'unsent bytes per socket before it is closed as a slow consumer (4008)'),
-  s('heartbeatMs', 'HERALD_HEARTBEAT', 'heartbeat', 25_000, duration, 'ping interval; a socket silent for two rounds is dropped'),
+  s('maxBufferedBytes', 'HERALD_MAX_BUFFERED_BYTES', 'max-buffered-bytes', 1024 * 1024, within(bytes, 1024, GIB, size), 'unsent bytes per socket before it is closed as a slow consumer (4008)'),
+  s('heartbeatMs', 'HERALD_HEARTBEAT', 'heartbeat', 25_000, within(duration, 100, DAY, ms), 'ping interval; a socket silent for two rounds is dropped'),
   s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to (e.g. chat.*); empty = none'),
   s('clientRate', 'HERALD_CLIENT_RATE', 'client-rate', 100, int(1), 'messages per second a client may send (close 1008 beyond)'),
   s('maxConnections', 'HERALD_MAX_CONNECTIONS', 'max-connections', 200_000, int(1), 'WebSocket connections per process (503 beyond)'),
   s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold (429 beyond)'),
   s('defaultTopics', 'HERALD_DEFAULT_TOPICS', 'default-topics', ['cats'], list, 'topics of a registration that names none (the tutorial\'s "cats")'),
-  s('flushWindowMs', 'HERALD_FLUSH_WINDOW', 'flush-window', 2, duration, 'longest time frames may wait to be coalesced under heavy load'),
-  s('cursorSaveMs', 'HERALD_CURSOR_SAVE', 'cursor-save', 1000, duration, 'how often live cursors are saved to the engine (redis engine)'),
+  s('flushWindowMs', 'HERALD_FLUSH_WINDOW', 'flush-window', 2, within(duration, 0, 1000, ms), 'longest time frames may wait to be coalesced under heavy load'),
+  s('cursorSaveMs', 'HERALD_CURSOR_SAVE', 'cursor-save', 1000, within(duration, 100, 3_600_000, ms), 'how often live cursors are saved to the engine (redis engine)'),
   s('logLevel', 'HERALD_LOG_LEVEL', 'log-level', 'info', str, 'fatal, error, warn, info, debug, trace or silent'),
   s('nodeId', 'HERALD_NODE_ID', 'node-id', undefined, optStr, 'name of this node in logs and /health (default: random)'),
 ] as const;

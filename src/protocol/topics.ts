@@ -12,7 +12,8 @@ export function checkTopics(value: unknown, limits: TopicLimits): TopicsCheck {
   if (!Array.isArray(value)) return { ok: false, code: 'invalid_topic', message: '`topics` must be an array of strings' };
   const seen = new Set<string>();
   for (const t of value) {
-    if (typeof t !== 'string' || t.length === 0 || t.length > limits.maxTopicLength) {
+    // Characters are code points, as the HTTP schemas count them ("😀" is one, .length says 2).
+    if (typeof t !== 'string' || t.length === 0 || (t.length > limits.maxTopicLength && [...t].length > limits.maxTopicLength)) {
       return { ok: false, code: 'invalid_topic', message: `every topic must be a string of 1..${limits.maxTopicLength} characters, got ${JSON.stringify(t)?.slice(0, 80)}` };
     }
     seen.add(t);

@@ -29,6 +29,11 @@ describe('config', () => {
     ['HERALD_REDIS_URL', 'http://x', /redis: or rediss:/],
     ['HERALD_TRUST_PROXY', 'maybe', /true or false/],
     ['HERALD_LOG_LEVEL', 'loud', /HERALD_LOG_LEVEL must be one of/],
+    ['HERALD_HEARTBEAT', '0', /HERALD_HEARTBEAT must be between 100ms and/],
+    ['HERALD_CURSOR_SAVE', '0', /HERALD_CURSOR_SAVE must be between/],
+    ['HERALD_REGISTRATION_TTL', '0', /HERALD_REGISTRATION_TTL must be between 1s and/],
+    ['HERALD_MAX_FRAME_BYTES', '0', /HERALD_MAX_FRAME_BYTES must be between 128 and 1024mb/],
+    ['HERALD_MAX_FRAME_BYTES', '3gb', /HERALD_MAX_FRAME_BYTES must be between/],
   ] as const) {
     test(`${env}=${value} is refused with a message naming it`, () => {
       assert.throws(() => loadConfig({ [env]: value }), (err: unknown) => err instanceof ConfigError && pattern.test(err.message));
