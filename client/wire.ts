@@ -1,5 +1,5 @@
-// The herald.v1 frames as the client sees them. Kept here, not imported from src/protocol,
-// because the SDK ships on its own.
+// The herald.v1 frames as the client sees them, typed for the SDK's users (the server's
+// encoders in src/protocol/v1.ts write them; close codes are shared from src/protocol).
 
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

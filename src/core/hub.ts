@@ -20,8 +20,8 @@ export interface HubOptions {
   onTopicIdle: (topic: string) => void;
   /** Longest coalescing window while bursts pile up (ms). */
   flushWindowMs: number;
-  /** Delivered / dropped counters for metrics. */
-  onFlush?: (deliveries: number, messages: number, firstTs: number) => void;
+  /** After each flush that wrote something: deliveries made, and the oldest message's publish time. */
+  onFlush?: (deliveries: number, firstTs: number) => void;
 }
 
 /** A flush that carried at least this many messages widens the next window. */
@@ -80,15 +80,14 @@ export class Hub {
     return this.#clients.get(clientId);
   }
 
-  /** Adds a session; returns the session of the same client it replaces, if any. */
-  add(session: Session): Session | undefined {
+  /** Adds a session, removing an older session of the same client from every index. */
+  add(session: Session): void {
     const old = this.#clients.get(session.id);
     if (old) this.remove(old);
     this.#clients.set(session.id, session);
     let mine = this.#users.get(session.userKey);
     if (!mine) this.#users.set(session.userKey, (mine = new Set()));
     mine.add(session);
-    return old;
   }
 
   /** Removes a session from every index. */
@@ -134,8 +133,10 @@ export class Hub {
     // Frames already queued for the live sessions must go first: the new one has them in its queue.
     const touched: Session[] = [];
     this.#flushId++;
-    this.#flushTopic(st, touched);
+    const firstTs = st.queue[0]?.message.ts;
+    const deliveries = this.#flushTopic(st, touched);
     for (const s of touched) s.uncork();
+    if (firstTs !== undefined) this.#options.onFlush?.(deliveries, firstTs);
     const frames: Buffer[] = [];
     let last = recovery.position;
     let lastReplayed = 0;
@@ -204,7 +205,7 @@ export class Hub {
     this.#dirty.length = 0;
     for (const s of touched) s.uncork();
     this.#busy = messages >= BUSY_MESSAGES;
-    if (messages > 0) this.#options.onFlush?.(deliveries, messages, firstTs);
+    if (messages > 0) this.#options.onFlush?.(deliveries, firstTs);
   }
 
   #schedule(): void {
@@ -236,7 +237,6 @@ export class Hub {
     return deliveries;
   }
 
-  /** A queue with user-addressed messages: runs of broadcasts go to all, the rest to their user. */
   /** A queue with user-addressed messages: runs of broadcasts go to all, the rest to their user. */
   #flushMixed(st: TopicState, q: Outgoing[], touched: Session[]): number {
     let deliveries = 0;

@@ -48,7 +48,7 @@ export class Relay {
       onTopicIdle: (topic) => {
         engine.broker.unsubscribe(topic).catch((err: unknown) => log.warn({ err, topic }, 'unsubscribe failed'));
       },
-      onFlush: (deliveries, _messages, firstTs) => stats.flushed(deliveries, firstTs),
+      onFlush: (deliveries, firstTs) => stats.flushed(deliveries, firstTs),
     });
     engine.broker.onMessage((m) => this.hub.deliver(m));
     engine.broker.onControl((event) => {
