@@ -54,7 +54,7 @@ export class Relay {
     engine.broker.onControl((event) => {
       if (event.type !== 'kick' || event.node === this.nodeId) return;
       const s = this.hub.get(event.clientId);
-      if (!s) return;
+      if (!s || (event.before !== undefined && s.connectedAt >= event.before)) return;
       this.log.info({ client: s.id, code: event.code }, 'closing socket: %s', event.reason);
       s.close(event.code, event.reason, event.code === CloseCode.unregistered ? 'unregistered' : 'replaced');
     });
@@ -130,8 +130,8 @@ export class Relay {
     if (old) cursors = { ...cursors, ...this.cursorsOf(old) };
     this.hub.add(s);
     if (old) old.close(CloseCode.replaced, 'replaced by a newer connection', 'replaced');
-    // The old socket may also live on another node.
-    else void this.#kick(reg.id, CloseCode.replaced, 'replaced by a newer connection');
+    // The old socket may also live on another node; only sockets older than this one go.
+    else void this.#kick(reg.id, CloseCode.replaced, 'replaced by a newer connection', s.connectedAt);
     this.stats.connected(protocol, 1);
     ws.once('close', () => this.disconnect(s));
     this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: reg.id }, 'markConnected failed'));
@@ -233,9 +233,9 @@ export class Relay {
   }
 
   /** Asks the other nodes to close this client's socket. */
-  async #kick(clientId: string, code: number, reason: string): Promise<void> {
+  async #kick(clientId: string, code: number, reason: string, before?: number): Promise<void> {
     try {
-      await this.engine.broker.sendControl({ type: 'kick', node: this.nodeId, clientId, code, reason });
+      await this.engine.broker.sendControl({ type: 'kick', node: this.nodeId, clientId, code, reason, ...(before === undefined ? {} : { before }) });
     } catch (err) {
       this.log.warn({ err, client: clientId }, 'could not send the kick to other nodes');
     }

@@ -33,6 +33,8 @@ export class Session {
   readonly userKey: string;
   readonly protocol: ProtocolName;
   readonly ws: WebSocket;
+  /** When this socket connected (ms since epoch): a replacement's kick names a time. */
+  readonly connectedAt = Date.now();
   readonly links = new Map<string, Link>();
   /** Serializes this session's topic changes and requests. */
   work: Promise<void> = Promise.resolve();

@@ -3,8 +3,12 @@ import type { Message, PublishInput } from '../core/message.js';
 export type MessageHandler = (message: Message) => void;
 
 /** Control events between nodes: a client unregistered, so the node holding its socket closes it. */
-/** `node` is the sender's node id: a node ignores its own events. */
-export type ControlEvent = { type: 'kick'; node: string; clientId: string; code: number; reason: string };
+/**
+ * `node` is the sender's node id: a node ignores its own events. `before` (ms since epoch), when
+ * set, limits the kick to sockets connected before it: a replacement's kick that arrives late
+ * must not close an even newer connection of the same client.
+ */
+export type ControlEvent = { type: 'kick'; node: string; clientId: string; code: number; reason: string; before?: number };
 export type ControlHandler = (event: ControlEvent) => void;
 
 /**

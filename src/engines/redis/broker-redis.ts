@@ -284,7 +284,8 @@ export class RedisBroker implements Broker {
     const o = e as Partial<ControlEvent> | null;
     if (!o || o.type !== 'kick' || typeof o.node !== 'string' || typeof o.clientId !== 'string' || typeof o.code !== 'number' || typeof o.reason !== 'string') return;
     try {
-      this.#onControl({ type: 'kick', node: o.node, clientId: o.clientId, code: o.code, reason: o.reason });
+      const before = typeof o.before === 'number' ? { before: o.before } : {};
+      this.#onControl({ type: 'kick', node: o.node, clientId: o.clientId, code: o.code, reason: o.reason, ...before });
     } catch (err) {
       this.#o.log.error({ err }, 'control handler failed');
     }
