@@ -2,6 +2,7 @@ import type { Message, StreamPosition } from './message.js';
 import { Outgoing, type ProtocolName } from './outgoing.js';
 import type { Link, Session } from './session.js';
 import type { Recovery } from '../engines/history.js';
+import { CloseCode } from '../protocol/close-codes.js';
 
 /** This process's subscribers of one topic, and the frames waiting for the next flush. */
 interface TopicState {
@@ -103,7 +104,7 @@ export class Hub {
     const prev = session.links.get(topic);
     if (prev) return prev;
     const st = this.#state(topic);
-    const link: Link = { live: false, queue: [], written: undefined, liveSince: 0 };
+    const link: Link = { live: false, queue: [], queuedBytes: 0, written: undefined, liveSince: 0 };
     session.links.set(topic, link);
     st.pending.add(session);
     return link;
@@ -155,6 +156,7 @@ export class Hub {
       frames.push(o.frame(session.protocol));
     }
     link.queue = [];
+    link.queuedBytes = 0;
     link.live = true;
     link.written = { offset: last === recovery.position ? seam : last.offset, epoch: last.epoch };
     link.liveSince = this.#seq;
@@ -178,12 +180,21 @@ export class Hub {
     const st = this.#topics.get(message.topic);
     if (!st) return;
     const out = new Outgoing(message);
-    for (const s of st.pending) s.links.get(st.name)?.queue.push(out);
+    for (const s of st.pending) this.#hold(s, st.name, out);
     if (st.live.size === 0) return;
     if (st.queue.length === 0) this.#dirty.push(st);
     st.queue.push(out);
     if (out.userKey !== undefined) st.unicast = true;
     this.#schedule();
+  }
+
+  /** Keeps a message for a session still joining; a join slower than the traffic is a slow consumer. */
+  #hold(s: Session, topic: string, out: Outgoing): void {
+    const link = s.links.get(topic);
+    if (!link || s.closed) return;
+    link.queue.push(out);
+    link.queuedBytes += out.message.body.length;
+    if (link.queuedBytes > s.maxBufferedBytes) s.close(CloseCode.slowConsumer, 'slow consumer: more arrived while joining than HERALD_MAX_BUFFERED_BYTES', 'slow');
   }
 
   /** Writes every queued frame now. */

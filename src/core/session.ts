@@ -10,6 +10,8 @@ export interface Link {
   live: boolean;
   /** Messages that arrived while pending, to be sent after the replay. */
   queue: Outgoing[];
+  /** Their payload size, bounded like a socket's unsent bytes. */
+  queuedBytes: number;
   /** The last position written for this topic when the link went live (the seam). */
   written: StreamPosition | undefined;
   /** Hub flush sequence at which the link went live; later flushes moved its cursor. */
@@ -114,6 +116,10 @@ export class Session {
       this.#rateCount = 0;
     }
     return ++this.#rateCount <= this.#limits.clientRate;
+  }
+
+  get maxBufferedBytes(): number {
+    return this.#limits.maxBufferedBytes;
   }
 
   get bufferedBytes(): number {
