@@ -277,9 +277,18 @@ export class Relay {
     }
   }
 
+  /**
+   * Stores the session's topics for its next connection. Best effort: the topics are in effect
+   * here already, and a failed write (slow or absent Redis) must not end a working socket. The
+   * next topic change, or the write-back after a Redis reset, stores them again.
+   */
   async #persistTopics(s: Session): Promise<void> {
     if (s.closed) return;
-    await this.engine.registry.setTopics(s.id, [...s.links.keys()]);
+    try {
+      await this.engine.registry.setTopics(s.id, [...s.links.keys()]);
+    } catch (err) {
+      this.log.warn({ err, client: s.id }, 'could not store the topic list; it is in effect on this socket');
+    }
   }
 
   /** The engine came back empty: write back what this node knows of its live clients. */
