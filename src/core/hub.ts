@@ -25,7 +25,11 @@ export interface HubOptions {
   onFlush?: (deliveries: number, firstTs: number) => void;
 }
 
-/** A flush that carried at least this many messages widens the next window. */
+/**
+ * Traffic is heavy when a flush carried at least this many messages, or when a message comes
+ * within the flush window of the previous flush (messages trickling in from Redis a few per
+ * tick never fill one flush, but they arrive back to back).
+ */
 const BUSY_MESSAGES = 8;
 
 /**
@@ -41,6 +45,8 @@ export class Hub {
   readonly #options: HubOptions;
   #scheduled = false;
   #busy = false;
+  /** performance.now() at the end of the last flush. */
+  #flushedAt = -Infinity;
   #seq = 0;
   /** Numbers each flush, so a session can tell its first write of a flush from later ones. */
   #flushId = 0;
@@ -216,6 +222,7 @@ export class Hub {
     this.#dirty.length = 0;
     for (const s of touched) s.uncork();
     this.#busy = messages >= BUSY_MESSAGES;
+    this.#flushedAt = performance.now();
     if (messages > 0) this.#options.onFlush?.(deliveries, firstTs);
   }
 
@@ -223,7 +230,8 @@ export class Hub {
     if (this.#scheduled) return;
     this.#scheduled = true;
     // Light traffic: flush at the end of this tick. Bursts: wait a little to carry more per write.
-    if (this.#busy) setTimeout(this.#onFlushImmediate, this.#options.flushWindowMs);
+    const window = this.#options.flushWindowMs;
+    if (window > 0 && (this.#busy || performance.now() - this.#flushedAt < window)) setTimeout(this.#onFlushImmediate, window);
     else setImmediate(this.#onFlushImmediate);
   }
 
