@@ -2,6 +2,7 @@
 // The server's CPU per delivery is taken from here, so it holds even when the load generator saturates.
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { openFileLimit as processFileLimit } from '../src/cli/file-limit.js';
 
 let ticksPerSecond = 0;
 
@@ -36,10 +37,7 @@ export function rssKiB(pid: number): number {
 
 /** The soft RLIMIT_NOFILE of `pid` (how many descriptors it may hold). */
 export function openFileLimit(pid: number | 'self' = 'self'): number {
-  const limits = readFileSync(`/proc/${pid}/limits`, 'latin1');
-  const match = /Max open files\s+(\d+|unlimited)/.exec(limits);
-  if (!match) return Number.NaN;
-  return match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
+  return processFileLimit(pid)?.soft ?? Number.NaN;
 }
 
 /** A CPU reading taken at the edge of a measurement window. */
