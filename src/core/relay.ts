@@ -117,10 +117,11 @@ export class Relay {
 
   /**
    * A socket opened for a registration: replaces an older socket of the same client (4000),
-   * then joins the registration's topics, recovering from the saved cursors. Requests the
-   * client sends meanwhile are served after that (see serialize).
+   * then joins the registration's topics, recovering from the client's own positions (`since`,
+   * given at connect) or else the saved cursors. Requests the client sends meanwhile are served
+   * after that (see serialize).
    */
-  connect(ws: WebSocket, reg: Registration, protocol: ProtocolName): Session {
+  connect(ws: WebSocket, reg: Registration, protocol: ProtocolName, since?: Record<string, StreamPosition>): Session {
     const s = new Session(ws, reg.id, reg.userId, protocol, this.config);
     s.onStop = () => {
       s.stoppedCursors = this.cursorsOf(s);
@@ -128,6 +129,7 @@ export class Relay {
     let cursors = reg.cursors;
     const old = this.hub.get(reg.id);
     if (old) cursors = { ...cursors, ...this.cursorsOf(old) };
+    if (since) cursors = { ...cursors, ...since };
     this.hub.add(s);
     if (old) old.close(CloseCode.replaced, 'replaced by a newer connection', 'replaced');
     // The old socket may also live on another node; only sockets older than this one go.

@@ -7,9 +7,28 @@ import { handlePlain } from '../core/plain-handler.js';
 import { V1Handler } from '../core/v1-handler.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { V1 } from '../protocol/v1.js';
+import { checkSince, V1 } from '../protocol/v1.js';
+import type { StreamPosition } from '../core/message.js';
 
 export const supportedProtocols = [V1] as const;
+
+/**
+ * `?since={"topic":{"offset":N,"epoch":"E"}}`: where the client stands, so the registration's
+ * topics are joined from there rather than from the server's cursor (what it last wrote, which
+ * a dying connection may not have delivered).
+ */
+function resumeFrom(raw: string | undefined): Record<string, StreamPosition> | undefined {
+  if (raw === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new HeraldError('bad_request', '`since` must be JSON: {"topic": {"offset": N, "epoch": "E"}}');
+  }
+  const since = checkSince(value);
+  if (typeof since === 'string') throw new HeraldError('bad_request', since);
+  return since;
+}
 
 /**
  * After the upgrade, nothing should keep this request alive: @fastify/websocket leaves its
@@ -39,13 +58,16 @@ function offered(request: FastifyRequest): string[] {
  * socket is handed to the relay with the negotiated protocol: none offered -> plain.
  */
 export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
-  const registrations = new WeakMap<FastifyRequest, Registration>();
+  const registrations = new WeakMap<FastifyRequest, { reg: Registration; since: Record<string, StreamPosition> | undefined }>();
   const v1 = new V1Handler(relay);
 
-  app.route<{ Params: { id: string } }>({
+  app.route<{ Params: { id: string }; Querystring: { since?: string } }>({
     method: 'GET',
     url: '/ws/:id',
-    schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } } },
+    schema: {
+      params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
+      querystring: { type: 'object', properties: { since: { type: 'string', maxLength: 32768 } } },
+    },
     preValidation: async (request) => {
       if (!request.ws) return;
       const protocols = offered(request);
@@ -53,22 +75,24 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
         throw new HeraldError('unsupported_protocol', `None of the offered subprotocols (${protocols.join(', ')}) is supported; offer ${supportedProtocols.join(' or ')}, or none for the plain protocol.`);
       }
       if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
+      const since = resumeFrom(request.query.since);
       const reg = await relay.engine.registry.get(request.params.id);
       if (!reg) throw new HeraldError('unknown_client');
-      registrations.set(request, reg);
+      registrations.set(request, { reg, since });
     },
     handler: async () => {
       throw new HeraldError('not_websocket');
     },
     wsHandler: (ws, request) => {
-      const reg = registrations.get(request);
-      if (!reg) {
+      const found = registrations.get(request);
+      if (!found) {
         ws.close(CloseCode.internal, 'registration lookup missing');
         return;
       }
       release(ws, relay);
       const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
-      const s = relay.connect(ws, reg, protocol);
+      const { reg, since } = found;
+      const s = relay.connect(ws, reg, protocol, since);
       ws.on('pong', () => {
         s.missed = 0;
       });

@@ -28,7 +28,8 @@ function isRequestId(v: unknown): v is RequestId {
   return (typeof v === 'string' && v.length <= 128) || (typeof v === 'number' && Number.isFinite(v));
 }
 
-function checkSince(v: unknown): Record<string, StreamPosition> | string {
+/** Checks a `since` map {topic: {offset, epoch}}; returns it (without a prototype) or what is wrong. */
+export function checkSince(v: unknown): Record<string, StreamPosition> | string {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return '`since` must be an object {topic: {offset, epoch}}';
   // No prototype: a topic named "__proto__" stays an own key, and "constructor" etc. have no position.
   const out: Record<string, StreamPosition> = Object.create(null) as Record<string, StreamPosition>;
