@@ -199,7 +199,7 @@ export class HeraldClient {
     if (this.#state !== 'connecting') return; // closed while loading
     let socket: SocketLike;
     try {
-      socket = this.#factory(this.url, [SUBPROTOCOL]);
+      socket = this.#factory(this.#resumeUrl(), [SUBPROTOCOL]);
     } catch (err) {
       this.#finish({ code: 0, reason: `cannot open ${this.url}: ${errorText(err)}` }, 'bad_url');
       return;
@@ -215,6 +215,16 @@ export class HeraldClient {
       lastError = event.message ?? errorText(event.error);
     };
     socket.onclose = (event) => this.#onClose(socket, event.code, event.reason || lastError);
+  }
+
+  // The registration URL plus `?since=` with this client's positions, so the server rejoins
+  // the registration's topics from what this client received, not from what it last wrote.
+  #resumeUrl(): string {
+    const since = this.#positions.since(this.#topics.wanted());
+    if (!since) return this.url;
+    const url = new URL(this.url);
+    url.searchParams.set('since', JSON.stringify(since));
+    return url.toString();
   }
 
   #onData(data: unknown): void {
@@ -241,7 +251,7 @@ export class HeraldClient {
         return;
       }
       case 'recovered': {
-        // A stale topic's seam is the server cursor's, past what this client has.
+        // A topic being left: its seam no longer concerns this client.
         if (this.#topics.isStale(frame.topic)) return;
         this.#positions.seam(frame.topic, frame.offset, frame.epoch);
         const recovery = toRecovery(frame);
@@ -271,10 +281,10 @@ export class HeraldClient {
     this.#resume(this.#welcome.topics);
   }
 
-  // See TopicPlan: stale registration topics are left, then everything is (re)subscribed
-  // with `since`; the two requests are answered in order.
+  // See TopicPlan: registration topics dropped while away are left, then everything wanted is
+  // subscribed with `since`; the two requests are answered in order.
   #resume(joined: string[]): void {
-    const { leave, subscribe } = this.#topics.resume(joined, (t) => this.#positions.get(t) !== undefined);
+    const { leave, subscribe } = this.#topics.resume(joined);
     if (leave.length > 0) {
       const { id, reply } = this.#requests.open(this.#options.requestTimeoutMs);
       this.#topics.staleUntil(leave, id);

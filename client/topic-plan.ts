@@ -3,12 +3,10 @@ import type { RequestId } from './wire.js';
 /**
  * Which topics a client means to receive, and how each is put back after a reconnect.
  *
- * The server rejoins the registration's topics from its own cursor: what it last *wrote*,
- * which is past what the client *received* when a connection dies with data in flight, and
- * a subscribe with `since` is a no-op for a topic already joined. So a joined topic the
- * client has a position for is left and rejoined from that position; until the server
- * confirms the leave (in frame order) the topic's messages and `recovered` seam are stale
- * and ignored.
+ * The client reconnects with `?since=` (its positions), so the server rejoins the
+ * registration's topics from where the client stands. What is left to do after a welcome:
+ * leave the topics dropped while disconnected (their messages are stale and ignored until
+ * the server confirms the leave, in frame order), and subscribe everything wanted.
  */
 export class TopicPlan {
   // Subscriptions plus the registration's own topics (from welcomes).
@@ -30,17 +28,21 @@ export class TopicPlan {
     return had;
   }
 
+  /** The topics wanted now (for the `?since=` of the next connection). */
+  wanted(): string[] {
+    return [...this.#wanted];
+  }
+
   /**
-   * After a welcome listing the topics the server `joined`: which to leave (stale or no
-   * longer wanted) and which to subscribe (everything wanted, with `since` where known).
+   * After a welcome listing the topics the server `joined`: which to leave (no longer wanted)
+   * and which to subscribe (everything wanted; joined ones are answered at once).
    */
-  resume(joined: string[], hasPosition: (topic: string) => boolean): { leave: string[]; subscribe: string[] } {
+  resume(joined: string[]): { leave: string[]; subscribe: string[] } {
     this.#stale.clear();
     const unwanted = joined.filter((t) => this.#leaveOnResume.has(t));
     this.#leaveOnResume.clear();
     for (const topic of joined) if (!unwanted.includes(topic)) this.#wanted.add(topic);
-    const rejoin = joined.filter((t) => this.#wanted.has(t) && hasPosition(t));
-    return { leave: [...rejoin, ...unwanted], subscribe: [...this.#wanted] };
+    return { leave: unwanted, subscribe: [...this.#wanted] };
   }
 
   /** Marks topics stale until the reply to request `id`. */

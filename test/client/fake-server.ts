@@ -8,6 +8,8 @@ import type { WebSocket } from 'ws';
 
 export interface FakeConnection {
   socket: WebSocket;
+  /** The upgrade request's path and query (e.g. /ws/c1?since=...). */
+  url: string;
   /** Requests the client sent, parsed. */
   requests: Array<Record<string, unknown>>;
   send(...frames: object[]): void;
@@ -30,12 +32,13 @@ export async function startFakeServer(): Promise<FakeServer> {
   await once(wss, 'listening');
   const connections: FakeConnection[] = [];
   const waiters: Array<(c: FakeConnection) => void> = [];
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, request) => {
     const requests: Array<Record<string, unknown>> = [];
     const requestWaiters: Array<{ type?: string; resolve: (r: Record<string, unknown>) => void }> = [];
     let consumed = 0;
     const connection: FakeConnection = {
       socket,
+      url: request.url ?? '',
       requests,
       send: (...frames) => socket.send(frames.map((f) => JSON.stringify(f)).join('\n')),
       nextRequest: (type, timeoutMs = 2000) =>
