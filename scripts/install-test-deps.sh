@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need and runs them all: system packages (redis-server, chromium,
-# nginx) with apt-get when missing, npm packages with npm ci, then `npm test`.
+# Installs the system packages the tests need (redis-server, chromium, nginx) with apt-get when
+# they are missing. The README's test command runs it before `npm ci && npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +29,3 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
   if [ -n "$policy" ]; then $SUDO rm -f "$policy"; fi
 fi
-npm ci --no-audit --no-fund
-npm test
