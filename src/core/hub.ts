@@ -3,6 +3,8 @@ import { Outgoing, type ProtocolName } from './outgoing.js';
 import type { Link, Session } from './session.js';
 import type { Recovery } from '../engines/history.js';
 import { CloseCode } from '../protocol/close-codes.js';
+import { textFrame } from '../protocol/frame.js';
+import { encodeRecovered } from '../protocol/v1.js';
 
 /** This process's subscribers of one topic, and the frames waiting for the next flush. */
 interface TopicState {
@@ -129,14 +131,14 @@ export class Hub {
   }
 
   /**
-   * Ends a recovery: writes the replay, then `between` (e.g. the v1 `recovered` frame), then what
-   * arrived meanwhile past the seam, and makes the session live, all in one write and one tick,
-   * so there is neither a gap nor a duplicate at the seam.
+   * Ends a recovery: writes the replay, then (when `announce`) the herald.v1 `recovered` frame,
+   * then what arrived meanwhile past the seam, and makes the session live, all in one write and
+   * one tick, so there is neither a gap nor a duplicate at the seam.
    */
-  promote(session: Session, topic: string, recovery: Recovery, between?: Buffer): StreamPosition {
+  promote(session: Session, topic: string, recovery: Recovery, announce: boolean): void {
     const st = this.#topics.get(topic);
     const link = session.links.get(topic);
-    if (!st || !link || link.live) return recovery.position;
+    if (!st || !link || link.live) return;
     // Frames already queued for the live sessions must go first: the new one has them in its queue.
     const touched: Session[] = [];
     this.#flushId++;
@@ -152,8 +154,8 @@ export class Hub {
       if (m.userId !== undefined && String(m.userId) !== session.userKey) continue;
       frames.push(new Outgoing(m).frame(session.protocol));
     }
-    if (between) frames.push(between);
     const seam = Math.max(recovery.position.offset, lastReplayed);
+    if (announce) frames.push(textFrame(encodeRecovered(topic, { offset: seam, epoch: recovery.position.epoch }, recovery.complete)));
     for (const o of link.queue) {
       const m = o.message;
       if (m.epoch === recovery.position.epoch && m.offset <= seam) continue;
@@ -169,7 +171,6 @@ export class Hub {
     st.pending.delete(session);
     st.live.add(session);
     if (frames.length > 0) session.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
-    return link.written;
   }
 
   /** The last position written to a session for a topic, for its cursor. */

@@ -7,9 +7,8 @@ import type { Recovery } from '../engines/history.js';
 import type { Registration } from '../engines/registry.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { textFrame } from '../protocol/frame.js';
 import { checkTopics, type TopicsCheck } from '../protocol/topics.js';
-import { encodeRecovered, encodeWelcome } from '../protocol/v1.js';
+import { encodeWelcome } from '../protocol/v1.js';
 import { Hub } from './hub.js';
 import type { Message, PublishInput, StreamPosition, UserId } from './message.js';
 import type { ProtocolName } from './outgoing.js';
@@ -269,8 +268,7 @@ export class Relay {
       const recovery: Recovery = since ? await history.since(topic, since) : { messages: [], position: await history.position(topic), complete: true };
       await broker.fence?.(topic);
       if (s.closed || s.links.get(topic) !== link) return { topic };
-      const between = announce && since ? textFrame(encodeRecovered(topic, { ...recovery.position, offset: Math.max(recovery.position.offset, recovery.messages.at(-1)?.offset ?? 0) }, recovery.complete)) : undefined;
-      this.hub.promote(s, topic, recovery, between);
+      this.hub.promote(s, topic, recovery, announce && since !== undefined);
       if (since) this.stats.recovered(recovery.messages.length, recovery.complete);
       return since ? { topic, recovery } : { topic };
     } catch (err) {
