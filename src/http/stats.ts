@@ -1,24 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { CountingStats } from '../core/relay-stats.js';
 import type { Relay } from '../core/relay.js';
+import type { StatsBody } from '../protocol/stats-body.js';
 
-/** What GET /stats answers: this node's counters and busiest topics, for the dashboard. */
-export interface StatsBody {
-  node: string;
-  engine: { name: string; up: boolean };
-  uptime_s: number;
-  /** Server time (ms since epoch), so a client can turn counter deltas into rates. */
-  ts: number;
-  connections: { total: number; plain: number; 'herald.v1': number };
-  registrations: number;
-  publishes: number;
-  deliveries: number;
-  drops: Record<string, number>;
-  recovered_messages: number;
-  topics: number;
-  history: { topics: number; messages: number; bytes: number } | null;
-  top_topics: Array<{ topic: string; subscribers: number }>;
-}
+export type { StatsBody };
 
 /**
  * GET /stats?top=N: counters as JSON (Prometheus text is awkward in a browser) plus the N topics

@@ -1,23 +1,11 @@
 // Counters, charts and busiest topics, from GET /stats once a second.
+import type { StatsBody } from '../../src/protocol/stats-body.js';
 import type { Api } from './api.js';
 import { drawChart } from './chart.js';
 import { $, h, num } from './dom.js';
 
-/** The fields of GET /stats the page reads (src/http/stats.ts). */
-export interface Stats {
-  node: string;
-  engine: { name: string; up: boolean };
-  uptime_s: number;
-  ts: number;
-  connections: { total: number; plain: number; 'herald.v1': number };
-  registrations: number;
-  publishes: number;
-  deliveries: number;
-  drops: Record<string, number>;
-  topics: number;
-  history: { topics: number; messages: number; bytes: number } | null;
-  top_topics: Array<{ topic: string; subscribers: number }>;
-}
+/** The body of GET /stats (one definition, shared with the server). */
+export type Stats = StatsBody;
 
 const WINDOW = 60;
 
