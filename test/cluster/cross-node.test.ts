@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { publish, register, request } from '../helpers/http.js';
 import { startRedis, startRedisCluster } from '../helpers/redis.js';
-import { TestSocket } from '../helpers/ws-client.js';
+import { SocketPool, TestSocket } from '../helpers/ws-client.js';
 import { on, plainJoined, startNodes, stopNodes, type Node } from './nodes.js';
 
 /** A Redis setup for the nodes: its URL, the extra `herald serve` flags, and how to stop it. */
@@ -28,20 +28,15 @@ const setups: Array<[string, () => Promise<Backend>]> = [
 for (const [setup, start] of setups) describe(`cluster: three Herald nodes on ${setup}`, () => {
   let backend: Backend | undefined;
   let nodes: Node[] = [];
-  let sockets: TestSocket[] = [];
-  const open = async (url: string, protocol?: string): Promise<TestSocket> => {
-    const s = await TestSocket.open(url, protocol);
-    sockets.push(s);
-    return s;
-  };
+  const pool = new SocketPool();
+  const open = (url: string, protocol?: string): Promise<TestSocket> => pool.open(url, protocol);
 
   before(async () => {
     backend = await start();
     nodes = await startNodes(3, backend.url, backend.args);
   });
   afterEach(async () => {
-    await Promise.all(sockets.map((s) => s.closeAndWait()));
-    sockets = [];
+    await pool.closeAll();
   });
   after(async () => {
     await stopNodes(nodes);

@@ -5,25 +5,20 @@ import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
 import { publish, register, request } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
-import { TestSocket } from '../helpers/ws-client.js';
+import { SocketPool, TestSocket } from '../helpers/ws-client.js';
 import { healthIs, healthy, on, plainJoined, startNodes, stopNodes, type Node } from './nodes.js';
 
 describe('cluster faults', () => {
   let redis: RedisServer;
   let nodes: Node[] = [];
-  let sockets: TestSocket[] = [];
-  const open = async (url: string, protocol?: string): Promise<TestSocket> => {
-    const s = await TestSocket.open(url, protocol);
-    sockets.push(s);
-    return s;
-  };
+  const pool = new SocketPool();
+  const open = (url: string, protocol?: string): Promise<TestSocket> => pool.open(url, protocol);
 
   before(async () => {
     redis = await startRedis();
   });
   afterEach(async () => {
-    await Promise.all(sockets.map((s) => s.closeAndWait()));
-    sockets = [];
+    await pool.closeAll();
     await stopNodes(nodes);
     nodes = [];
   });

@@ -9,6 +9,9 @@ import type { ControlEvent } from '../../src/engines/broker.js';
 import type { Engine } from '../../src/engines/engine.js';
 import type { Registration } from '../../src/engines/registry.js';
 import { HeraldError } from '../../src/errors.js';
+import { waitFor } from '../helpers/wait.js';
+
+export { waitFor };
 
 export interface ContractConfig {
   registrationTtlMs: number;
@@ -25,15 +28,6 @@ export interface ContractOptions {
 }
 
 export const contractConfig: Omit<ContractConfig, 'nodeId'> = { registrationTtlMs: 300, historySize: 5, historyTtlMs: 600 };
-
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildApp, type Herald } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { waitFor } from './wait.js';
 
 export interface TestServer {
   herald: Herald;
@@ -21,6 +22,11 @@ export async function startHerald(overrides: Partial<Config> = {}): Promise<Test
   const address = herald.app.server.address();
   if (!address || typeof address === 'string') throw new Error('no address');
   return { herald, base: `http://127.0.0.1:${address.port}`, port: address.port, close: () => herald.close() };
+}
+
+/** Resolves once the socket of `clientId` on this server receives every one of `topics` live. */
+export async function topicsLive(srv: TestServer, clientId: string, topics: string[], timeoutMs = 5_000): Promise<void> {
+  await waitFor(`${topics.join(', ')} live for ${clientId}`, () => topics.every((t) => srv.herald.relay.hub.get(clientId)?.links.get(t)?.live === true), timeoutMs);
 }
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

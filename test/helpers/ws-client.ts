@@ -110,3 +110,20 @@ export class TestSocket {
     for (const w of [...this.#waiters]) w();
   }
 }
+
+/** Opens test sockets and closes every one of them at the end of a test (for afterEach). */
+export class SocketPool {
+  #open: TestSocket[] = [];
+
+  async open(url: string, protocols?: string | string[], options?: ClientOptions): Promise<TestSocket> {
+    const s = await TestSocket.open(url, protocols, options);
+    this.#open.push(s);
+    return s;
+  }
+
+  async closeAll(): Promise<void> {
+    const all = this.#open;
+    this.#open = [];
+    await Promise.all(all.map((s) => s.closeAndWait()));
+  }
+}

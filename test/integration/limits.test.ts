@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { request, register, publish } from '../helpers/http.js';
-import { spawnHerald, startHerald, type TestServer } from '../helpers/server.js';
+import { spawnHerald, startHerald, topicsLive, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { TestSocket } from '../helpers/ws-client.js';
 
 async function live(srv: TestServer, s: TestSocket, topic: string): Promise<void> {
@@ -59,11 +60,7 @@ describe('limits and bad input on sockets', () => {
     const s = await TestSocket.open(reg.url);
     const before = (await srv.herald.engine.history.stats()).topics;
     for (let round = 1; round <= 5; round++) s.send({ topics: [`r${round}-x`, `r${round}-y`, `r${round}-z`] });
-    const until = Date.now() + 5000;
-    while (!srv.herald.relay.hub.get(reg.id)?.links.get('r5-z')?.live) {
-      assert.ok(Date.now() < until, 'the last topic list never took effect');
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await topicsLive(srv, reg.id, ['r5-x', 'r5-y', 'r5-z']);
     assert.equal((await srv.herald.engine.history.stats()).topics, before);
     await s.closeAndWait();
   });
@@ -103,11 +100,10 @@ describe('registration lifetime', () => {
       const idle = await register(srv.base, 1);
       const held = await register(srv.base, 2);
       const s = await TestSocket.open(held.url);
-      const until = Date.now() + 5000;
-      while ((await request(srv.base, 'DELETE', `/register/${idle.id}`)).status !== 404) {
-        assert.ok(Date.now() < until, 'idle registration never expired');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // Look without touching: a DELETE here would remove it and pass whether or not it expired.
+      await waitFor('the idle registration to expire', async () => (await srv.herald.engine.registry.get(idle.id)) === undefined, 5000);
+      const gone = new TestSocket(idle.url);
+      await assert.rejects(gone.opened, /unexpected response 404/);
       // The held one has been connected the whole time: still there.
       assert.equal(s.ws.readyState, s.ws.OPEN);
       await s.closeAndWait();
@@ -160,11 +156,7 @@ describe('slow consumers', () => {
       const reg = await register(srv.base, 1, ['flood']);
       const stalled = await stalledClient(reg.url);
       // No reading client in this process: under load it could fall behind and be dropped too.
-      const until0 = Date.now() + 5000;
-      while (!srv.herald.relay.hub.get(reg.id)?.links.get('flood')?.live) {
-        assert.ok(Date.now() < until0, 'the stalled client never joined its topic');
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await topicsLive(srv, reg.id, ['flood']);
       const session = srv.herald.relay.hub.get(reg.id)!;
       const chunk = 'x'.repeat(512 * 1024);
       let peakBuffered = 0;
@@ -183,11 +175,7 @@ describe('slow consumers', () => {
       assert.equal((await request(srv.base, 'GET', '/health')).status, 200);
       assert.ok(Date.now() - t0 < 1000, '/health was slow');
       // The stalled socket is gone within the close grace; the reader got everything.
-      const until = Date.now() + 5000;
-      while (srv.herald.relay.hub.get(reg.id)) {
-        assert.ok(Date.now() < until, 'the stalled socket was never released');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor('the stalled socket to be released', () => srv.herald.relay.hub.get(reg.id) === undefined, 5000);
       assert.equal(srv.herald.stats.drops.slow_consumer, 1);
       stalled.destroy();
     } finally {
@@ -212,17 +200,14 @@ describe('start-up checks', () => {
     const proc = await spawnHerald(['--max-connections', '100000000']);
     try {
       // The log line and the /health answer travel separately: wait for the line.
-      const until = Date.now() + 5000;
-      while (!/herald listening/.test(proc.output()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await waitFor('the listening line', () => /herald listening/.test(proc.output()), 5000);
       assert.match(proc.output(), /open-file limit \(\d+\) allows fewer sockets than HERALD_MAX_CONNECTIONS \(100000000\)/);
     } finally {
       await proc.stop();
     }
     const fine = await spawnHerald(['--max-connections', '10']);
     try {
-      const until = Date.now() + 5000;
-      while (!/herald listening/.test(fine.output()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      assert.match(fine.output(), /herald listening/);
+      await waitFor('the listening line', () => /herald listening/.test(fine.output()), 5000);
       assert.doesNotMatch(fine.output(), /open-file limit/);
     } finally {
       await fine.stop();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { register, request } from '../helpers/http.js';
-import { startHerald, type TestServer } from '../helpers/server.js';
+import { startHerald, topicsLive, type TestServer } from '../helpers/server.js';
 import { TestSocket } from '../helpers/ws-client.js';
 
 /** Tries an upgrade; resolves with 101 or the HTTP status and JSON body of the refusal. */
@@ -67,7 +67,7 @@ describe('allowed origins', () => {
   it('the allowed socket works: it receives what is published', async () => {
     const reg = await register(srv.base, 4, ['live']);
     const ws = await TestSocket.open(reg.url, undefined, { origin: 'https://app.example' });
-    await new Promise((r) => setTimeout(r, 50));
+    await topicsLive(srv, reg.id, ['live']);
     await request(srv.base, 'POST', '/publish', { topic: 'live', message: 'hello' });
     assert.equal((await ws.next()).data, 'hello');
     await ws.closeAndWait();

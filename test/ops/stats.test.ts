@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StatsBody } from '../../src/http/stats.js';
 import { publish, register, request } from '../helpers/http.js';
-import { startHerald, type TestServer } from '../helpers/server.js';
+import { startHerald, topicsLive, type TestServer } from '../helpers/server.js';
 import { TestSocket } from '../helpers/ws-client.js';
 
 describe('GET /stats', () => {
@@ -19,8 +19,8 @@ describe('GET /stats', () => {
     for (const topics of [['big', 'mid', 'small'], ['big', 'mid'], ['big']]) {
       const reg = await register(srv.base, 1, topics);
       sockets.push(await TestSocket.open(reg.url));
+      await topicsLive(srv, reg.id, topics);
     }
-    await new Promise((r) => setTimeout(r, 50));
     await publish(srv.base, { topic: 'big', message: 'x' });
     for (const s of sockets) await s.next();
 
