@@ -15,7 +15,7 @@ import { startRedis, type RedisProcess } from './redis-process.js';
 import { startServer, type RunningServer } from './servers.js';
 import type { DeliveryResult, FanoutCommand } from './loadgen-protocol.js';
 import type { CaseResult, Scale } from './scenarios.js';
-import type { Metrics } from './metrics.js';
+import { deliveryMetrics, type Metrics } from './metrics.js';
 
 export interface ClusterContext {
   readonly root: string;
@@ -80,28 +80,16 @@ function metricsOf(layout: Layout, result: DeliveryResult, start: Mark, end: Mar
   // Deliveries each node made: its subscribers' share of what arrived (lost must be 0 anyway).
   const delivered = result.delivered;
   const nodeDeliveries = nodeUs.map((_v, i) => (delivered * share(subscribers, layout.nodes, i)) / subscribers);
+  // Node a stands for "the server" in the common figures; node b gets its own below.
   const m: Metrics = {
-    throughput: delivered / (result.durationMs / 1000),
-    publishes: result.publishes,
-    deliveries: result.expected,
-    lost: result.lost,
-    unexpected: result.unexpected,
-    orderMismatches: result.orderMismatches,
-    httpErrors: result.httpErrors,
-    closedSockets: result.closedSockets,
-    connections: subscribers,
-    serverCpuMs: (nodeUs[0] ?? 0) / 1000,
-    serverCpuPct: pct(nodeUs[0] ?? 0),
+    ...deliveryMetrics(result, { wallMs, serverUs: nodeUs[0] ?? 0, loadgenUs }),
     serverUsPerDelivery: (nodeUs[0] ?? 0) / Math.max(1, nodeDeliveries[0] ?? 0),
-    serverUsPerPublish: (nodeUs[0] ?? 0) / Math.max(1, result.publishes),
-    loadgenCpuPct: pct(loadgenUs),
-    loadgenUsPerDelivery: loadgenUs / Math.max(1, delivered),
+    connections: subscribers,
     allUsPerDelivery: (nodeUs.reduce((a, b) => a + b, 0) + redisUs) / Math.max(1, delivered),
     benchUsPerDelivery: ours / Math.max(1, delivered),
     machineCpuPct: pct(machineUs),
     othersCpuPct: Math.max(0, pct(machineUs - ours)),
     stealPct: pct(end.machine.stealUs - start.machine.stealUs),
-    wallMs,
   };
   if (layout.redis) {
     m.redisCpuPct = pct(redisUs);

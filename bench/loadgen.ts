@@ -207,29 +207,38 @@ async function publishConnections(count: number, spread: boolean): Promise<HttpC
   return out;
 }
 
-async function fanout(cmd: FanoutCommand): Promise<DeliveryResult> {
-  const before = startDelivery(cmd.sampleEvery);
-  const connections = await publishConnections(cmd.concurrency, cmd.spread ?? false);
-  const wait = awaitDeliveries(cmd.publishes * subscribers.length, cmd.idleTimeoutMs);
-  let httpErrors = 0;
-  const started = performance.now();
+/**
+ * Runs `send` (the publishes) over `connections`, closes them, then waits for the deliveries.
+ * Returns the window from `started` (default: now) to the last delivery.
+ */
+async function drive(connections: HttpConnection[], wait: ReturnType<typeof awaitDeliveries>, send: () => Promise<unknown>, started = performance.now()): Promise<number> {
   try {
-    await runRequests(
-      connections,
-      cmd.publishes,
-      (i) => ({ method: 'POST', path: '/publish', body: `{"topic":"${cmd.topic}","message":"${makeMessage(i + 1, cmd.payloadBytes)}"}` }),
-      (_i, res) => {
-        if (res.status !== 200) httpErrors++;
-      },
-    );
+    await send();
   } catch (err) {
     wait.stop();
     throw err;
   } finally {
     for (const c of connections) c.close();
   }
-  const endedAt = await wait.done;
-  return tally(before, () => cmd.publishes, cmd.publishes, httpErrors, endedAt - started);
+  return (await wait.done) - started;
+}
+
+async function fanout(cmd: FanoutCommand): Promise<DeliveryResult> {
+  const before = startDelivery(cmd.sampleEvery);
+  const connections = await publishConnections(cmd.concurrency, cmd.spread ?? false);
+  const wait = awaitDeliveries(cmd.publishes * subscribers.length, cmd.idleTimeoutMs);
+  let httpErrors = 0;
+  const windowMs = await drive(connections, wait, () =>
+    runRequests(
+      connections,
+      cmd.publishes,
+      (i) => ({ method: 'POST', path: '/publish', body: `{"topic":"${cmd.topic}","message":"${makeMessage(i + 1, cmd.payloadBytes)}"}` }),
+      (_i, res) => {
+        if (res.status !== 200) httpErrors++;
+      },
+    ),
+  );
+  return tally(before, () => cmd.publishes, cmd.publishes, httpErrors, windowMs);
 }
 
 async function unicast(cmd: UnicastCommand): Promise<DeliveryResult> {
@@ -244,9 +253,8 @@ async function unicast(cmd: UnicastCommand): Promise<DeliveryResult> {
     targets[user] = (targets[user] ?? 0) + 1;
     return `{"topic":"${cmd.topic}","user_id":${user},"message":"${makeMessage(seq, cmd.payloadBytes)}"}`;
   };
-  const started = performance.now();
-  try {
-    await runRequests(
+  const windowMs = await drive(connections, wait, () =>
+    runRequests(
       connections,
       requests,
       (r) => {
@@ -260,15 +268,9 @@ async function unicast(cmd: UnicastCommand): Promise<DeliveryResult> {
         // A batch answers 200 with per-item results; an item that failed carries "error".
         if (res.status !== 200 || (cmd.batchSize > 1 && res.body.includes('"error"'))) httpErrors++;
       },
-    );
-  } catch (err) {
-    wait.stop();
-    throw err;
-  } finally {
-    for (const c of connections) c.close();
-  }
-  const endedAt = await wait.done;
-  return tally(before, (i) => targets[i] ?? 0, cmd.publishes, httpErrors, endedAt - started);
+    ),
+  );
+  return tally(before, (i) => targets[i] ?? 0, cmd.publishes, httpErrors, windowMs);
 }
 
 async function steady(cmd: SteadyCommand): Promise<DeliveryResult> {
@@ -282,7 +284,7 @@ async function steady(cmd: SteadyCommand): Promise<DeliveryResult> {
   let httpErrors = 0;
   const started = performance.now();
   const inFlight: Promise<void>[] = [];
-  try {
+  const windowMs = await drive(connections, wait, async () => {
     for (let i = 0; i < publishes; i++) {
       const due = started + i * interval;
       const delay = due - performance.now();
@@ -299,14 +301,8 @@ async function steady(cmd: SteadyCommand): Promise<DeliveryResult> {
       );
     }
     await Promise.all(inFlight);
-  } catch (err) {
-    wait.stop();
-    throw err;
-  } finally {
-    for (const c of connections) c.close();
-  }
-  const endedAt = await wait.done;
-  return tally(before, () => publishes, publishes, httpErrors, endedAt - started);
+  }, started);
+  return tally(before, () => publishes, publishes, httpErrors, windowMs);
 }
 
 async function handle(cmd: LoadCommand): Promise<LoadReply> {

@@ -1,5 +1,7 @@
 // Every figure the benchmark reports, named once with its unit, so the JSON, the chart and
 // BENCHMARKS.md agree on what a number means.
+import type { DeliveryResult } from './loadgen-protocol.js';
+import type { CpuWindow } from './proc-stats.js';
 
 export const metricInfo = {
   throughput: { label: 'throughput', unit: '/s', lowerIsBetter: false, digits: 0 },
@@ -51,4 +53,32 @@ export function formatMetric(name: MetricName, value: number | null | undefined)
   const info = metricInfo[name];
   const text = value.toLocaleString('en-US', { maximumFractionDigits: info.digits, minimumFractionDigits: 0 });
   return info.unit === '' || info.unit === '/s' ? text : `${text} ${info.unit}`;
+}
+
+/** The figures of a delivery phase: what arrived, and the server's and load generator's CPU. */
+export function deliveryMetrics(result: DeliveryResult, cpu: Pick<CpuWindow, 'wallMs' | 'serverUs' | 'loadgenUs'>): Metrics {
+  const seconds = result.durationMs / 1000;
+  const metrics: Metrics = {
+    throughput: result.delivered / seconds,
+    publishes: result.publishes,
+    deliveries: result.expected,
+    lost: result.lost,
+    unexpected: result.unexpected,
+    orderMismatches: result.orderMismatches,
+    httpErrors: result.httpErrors,
+    closedSockets: result.closedSockets,
+    serverCpuMs: cpu.serverUs / 1000,
+    serverCpuPct: (cpu.serverUs / 1000 / cpu.wallMs) * 100,
+    serverUsPerDelivery: cpu.serverUs / Math.max(1, result.delivered),
+    serverUsPerPublish: cpu.serverUs / Math.max(1, result.publishes),
+    loadgenCpuPct: (cpu.loadgenUs / 1000 / cpu.wallMs) * 100,
+    loadgenUsPerDelivery: cpu.loadgenUs / Math.max(1, result.delivered),
+    wallMs: cpu.wallMs,
+  };
+  if (result.latency !== null) {
+    metrics.p50Ms = result.latency.p50Ms;
+    metrics.p99Ms = result.latency.p99Ms;
+    metrics.maxMs = result.latency.maxMs;
+  }
+  return metrics;
 }

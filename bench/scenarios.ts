@@ -3,9 +3,8 @@
 // CPU read from /proc just before it and just after its reply.
 import { cpuBetween, markCpu, openFileLimit, rssKiB, type CpuWindow } from './proc-stats.js';
 import type { LoadgenProcess } from './loadgen-process.js';
-import type { DeliveryResult } from './loadgen-protocol.js';
 import type { RunningServer } from './servers.js';
-import type { Metrics } from './metrics.js';
+import { deliveryMetrics, type Metrics } from './metrics.js';
 
 export const scenarioNames = ['fanout', 'unicast', 'latency', 'idle', 'cluster'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
@@ -111,32 +110,6 @@ async function addClients(ctx: ScenarioContext, count: number, topic: string): P
   if (connected.failed > 0) throw new Error(`${connected.failed} WebSocket upgrades failed: ${connected.firstError ?? ''}`);
 }
 
-function deliveryMetrics(result: DeliveryResult, cpu: CpuWindow): Metrics {
-  const seconds = result.durationMs / 1000;
-  const metrics: Metrics = {
-    throughput: result.delivered / seconds,
-    publishes: result.publishes,
-    deliveries: result.expected,
-    lost: result.lost,
-    unexpected: result.unexpected,
-    orderMismatches: result.orderMismatches,
-    httpErrors: result.httpErrors,
-    closedSockets: result.closedSockets,
-    serverCpuMs: cpu.serverUs / 1000,
-    serverCpuPct: (cpu.serverUs / 1000 / cpu.wallMs) * 100,
-    serverUsPerDelivery: cpu.serverUs / Math.max(1, result.delivered),
-    serverUsPerPublish: cpu.serverUs / Math.max(1, result.publishes),
-    loadgenCpuPct: (cpu.loadgenUs / 1000 / cpu.wallMs) * 100,
-    loadgenUsPerDelivery: cpu.loadgenUs / Math.max(1, result.delivered),
-    wallMs: cpu.wallMs,
-  };
-  if (result.latency !== null) {
-    metrics.p50Ms = result.latency.p50Ms;
-    metrics.p99Ms = result.latency.p99Ms;
-    metrics.maxMs = result.latency.maxMs;
-  }
-  return metrics;
-}
 
 async function fanout(ctx: ScenarioContext): Promise<CaseResult[]> {
   const { scale } = ctx;
