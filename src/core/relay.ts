@@ -15,11 +15,6 @@ import type { ProtocolName } from './outgoing.js';
 import { Session } from './session.js';
 import type { RelayStats } from './relay-stats.js';
 
-export interface JoinResult {
-  topic: string;
-  recovery?: Recovery;
-}
-
 /**
  * The use cases: register, unregister, publish, connect, change topics. HTTP routes and
  * WebSocket sessions call these; the relay talks to the engine (registry, broker, history)
@@ -153,7 +148,7 @@ export class Relay {
   }
 
   /** Adds topics. `since` asks for recovery per topic; without it the topic starts now. */
-  async subscribe(s: Session, topics: string[], since: Record<string, StreamPosition> = {}, announce = false): Promise<JoinResult[]> {
+  async subscribe(s: Session, topics: string[], since: Record<string, StreamPosition> = {}, announce = false): Promise<void> {
     return this.#joinAll(s, topics, since, announce);
   }
 
@@ -242,14 +237,13 @@ export class Relay {
     }
   }
 
-  async #joinAll(s: Session, topics: string[], since: Record<string, StreamPosition>, announce: boolean): Promise<JoinResult[]> {
+  async #joinAll(s: Session, topics: string[], since: Record<string, StreamPosition>, announce: boolean): Promise<void> {
     // Every join settles before the next request of this session runs, and the topics that did
     // join are persisted, even when another one failed.
     const settled = await Promise.allSettled(topics.map((t) => this.#join(s, t, Object.hasOwn(since, t) ? since[t] : undefined, announce)));
     await this.#persistTopics(s);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    return settled.map((r) => (r as PromiseFulfilledResult<JoinResult>).value);
   }
 
   /**
@@ -257,8 +251,8 @@ export class Relay {
    * history from the session's position (or the topic's current position), wait until every
    * message up to that point has reached the hub, then promote: replay + queued, once each.
    */
-  async #join(s: Session, topic: string, since: StreamPosition | undefined, announce: boolean): Promise<JoinResult> {
-    if (s.links.get(topic)) return { topic };
+  async #join(s: Session, topic: string, since: StreamPosition | undefined, announce: boolean): Promise<void> {
+    if (s.links.get(topic)) return;
     const link = this.hub.watch(s, topic);
     // Until promoted, the session stands where it starts: its cursor must not lose this topic.
     if (since) link.written = since;
@@ -267,10 +261,9 @@ export class Relay {
       await broker.subscribe(topic);
       const recovery: Recovery = since ? await history.since(topic, since) : { messages: [], position: await history.position(topic), complete: true };
       await broker.fence?.(topic);
-      if (s.closed || s.links.get(topic) !== link) return { topic };
+      if (s.closed || s.links.get(topic) !== link) return;
       this.hub.promote(s, topic, recovery, announce && since !== undefined);
       if (since) this.stats.recovered(recovery.messages.length, recovery.complete);
-      return since ? { topic, recovery } : { topic };
     } catch (err) {
       if (s.links.get(topic) === link) this.hub.unwatch(s, topic);
       throw err instanceof HeraldError ? err : new HeraldError('engine_unavailable', `could not join topic ${topic}: ${(err as Error).message}`);
