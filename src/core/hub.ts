@@ -34,6 +34,9 @@ export interface HubOptions {
  */
 const BUSY_MESSAGES = 8;
 
+/** A live link's queue: live links are never held for (frozen, so a mistake would throw). */
+const NO_MESSAGES: Outgoing[] = Object.freeze([]) as unknown as Outgoing[];
+
 /**
  * Who is connected to this process: topic -> sessions, user -> sessions, client id -> session.
  * Messages of a topic are queued and flushed together: each frame is encoded once, the frames
@@ -42,7 +45,8 @@ const BUSY_MESSAGES = 8;
 export class Hub {
   readonly #topics = new Map<string, TopicState>();
   readonly #clients = new Map<string, Session>();
-  readonly #users = new Map<string, Set<Session>>();
+  /** A user's sessions: the session itself while there is one (most users), a Set beyond. */
+  readonly #users = new Map<string, Session | Set<Session>>();
   readonly #dirty: TopicState[] = [];
   readonly #options: HubOptions;
   #scheduled = false;
@@ -94,17 +98,19 @@ export class Hub {
     const old = this.#clients.get(session.id);
     if (old) this.remove(old);
     this.#clients.set(session.id, session);
-    let mine = this.#users.get(session.userKey);
-    if (!mine) this.#users.set(session.userKey, (mine = new Set()));
-    mine.add(session);
+    const mine = this.#users.get(session.userKey);
+    if (mine === undefined) this.#users.set(session.userKey, session);
+    else if (mine instanceof Set) mine.add(session);
+    else this.#users.set(session.userKey, new Set([mine, session]));
   }
 
   /** Removes a session from every index. */
   remove(session: Session): void {
     if (this.#clients.get(session.id) === session) this.#clients.delete(session.id);
     const mine = this.#users.get(session.userKey);
-    if (mine?.delete(session) && mine.size === 0) this.#users.delete(session.userKey);
-    for (const topic of [...session.links.keys()]) this.unwatch(session, topic);
+    if (mine === session) this.#users.delete(session.userKey);
+    else if (mine instanceof Set && mine.delete(session) && mine.size === 1) this.#users.set(session.userKey, mine.values().next().value!);
+    for (const topic of session.links.topics()) this.unwatch(session, topic);
   }
 
   /** Starts following a topic for a session: messages are queued for it until promote(). */
@@ -163,7 +169,7 @@ export class Hub {
       if (o.userKey !== undefined && o.userKey !== session.userKey) continue;
       frames.push(o.frame(session.protocol));
     }
-    link.queue = [];
+    link.queue = NO_MESSAGES;
     link.queuedBytes = 0;
     link.live = true;
     link.written = { offset: last === recovery.position ? seam : last.offset, epoch: last.epoch };
@@ -268,10 +274,19 @@ export class Hub {
       runStart = i + 1;
       if (o === undefined) break;
       const mine = this.#users.get(o.userKey!);
-      if (!mine) continue;
-      for (const s of mine) if (s.links.get(st.name)?.live) deliveries += this.#send(s, o.frame(s.protocol), 1, touched);
+      if (mine === undefined) continue;
+      if (mine instanceof Set) {
+        for (const s of mine) deliveries += this.#sendTo(s, st, o, touched);
+      } else {
+        deliveries += this.#sendTo(mine, st, o, touched);
+      }
     }
     return deliveries;
+  }
+
+  /** One user-addressed message to one of the user's sessions, if it is live in the topic. */
+  #sendTo(s: Session, st: TopicState, o: Outgoing, touched: Session[]): number {
+    return s.links.get(st.name)?.live ? this.#send(s, o.frame(s.protocol), 1, touched) : 0;
   }
 
   /** Writes a run of messages to every live session of the topic, one Buffer per protocol. */

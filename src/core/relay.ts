@@ -32,6 +32,11 @@ export class Relay {
   #localCounter = 0;
 
   constructor(engine: Engine, config: Config, log: Logger, stats: RelayStats) {
+    const relay = this;
+    this.#onSocketClose = function (this: WebSocket): void {
+      const s = Session.of(this);
+      if (s) relay.disconnect(s);
+    };
     this.engine = engine;
     this.config = config;
     this.log = log;
@@ -117,9 +122,9 @@ export class Relay {
    */
   connect(ws: WebSocket, reg: Registration, protocol: ProtocolName, since?: Record<string, StreamPosition>): Session {
     const s = new Session(ws, reg.id, reg.userId, protocol, this.config);
-    s.onStop = () => {
-      s.stoppedCursors = this.cursorsOf(s);
-    };
+    // Shared listeners, not closures per socket: an idle connection holds only what it needs.
+    s.onStop = this.#onStop;
+    ws.on('close', this.#onSocketClose);
     let cursors = reg.cursors;
     const old = this.hub.get(reg.id);
     if (old) cursors = { ...cursors, ...this.cursorsOf(old) };
@@ -129,21 +134,36 @@ export class Relay {
     // The old socket may also live on another node; only sockets older than this one go.
     else void this.#kick(reg.id, CloseCode.replaced, 'replaced by a newer connection', s.connectedAt);
     this.stats.connected(protocol, 1);
-    ws.once('close', () => this.disconnect(s));
-    this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: reg.id }, 'markConnected failed'));
+    this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
     if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, reg.topics, this.config.heartbeatMs));
-    // v1 clients are told how each recovery went (`recovered`, complete or not); plain ones never.
-    this.serialize(s, () => this.#joinAll(s, reg.topics, cursors, protocol === 'herald.v1')).catch((err: unknown) => {
-      this.log.warn({ err, client: reg.id }, 'could not join the registration topics');
-      s.close(CloseCode.internal, 'could not join topics; reconnect', 'error');
-    });
+    this.#joinRegistration(s, reg.topics, cursors);
     return s;
   }
 
+  /** Joins a new session's registration topics; v1 clients are told how each recovery went, plain ones never. */
+  #joinRegistration(s: Session, topics: string[], cursors: Record<string, StreamPosition>): void {
+    this.serialize(s, () => this.#joinAll(s, topics, cursors, s.protocol === 'herald.v1')).catch((err: unknown) => {
+      this.log.warn({ err, client: s.id }, 'could not join the registration topics');
+      s.close(CloseCode.internal, 'could not join topics; reconnect', 'error');
+    });
+  }
+
+  readonly #onStop = (s: Session): void => {
+    s.stoppedCursors = this.cursorsOf(s);
+  };
+
+  /** The 'close' listener of every socket (ws calls it with the socket as `this`). */
+  readonly #onSocketClose: (this: WebSocket) => void;
+
   /** Runs a session's topic changes one at a time, in arrival order. */
   serialize<T>(s: Session, task: () => Promise<T>): Promise<T> {
-    const run = s.work.then(task);
-    s.work = run.then(() => undefined, () => undefined);
+    const run = (s.work ?? Promise.resolve()).then(task);
+    const tail = run.then(() => undefined, () => undefined);
+    s.work = tail;
+    // An idle session holds no settled promise.
+    void tail.then(() => {
+      if (s.work === tail) s.work = undefined;
+    });
     return run;
   }
 
@@ -160,7 +180,7 @@ export class Relay {
   /** Replaces the topic list: leaves what is gone, joins what is new (from now). */
   async setTopics(s: Session, topics: string[]): Promise<void> {
     const wanted = new Set(topics);
-    for (const t of [...s.links.keys()]) if (!wanted.has(t)) this.hub.unwatch(s, t);
+    for (const t of s.links.topics()) if (!wanted.has(t)) this.hub.unwatch(s, t);
     await this.#joinAll(s, topics.filter((t) => !s.links.has(t)), {}, false);
   }
 
@@ -175,7 +195,7 @@ export class Relay {
     if (s.stoppedCursors) return s.stoppedCursors;
     // No prototype: a topic may be named "__proto__" or "constructor".
     const out = Object.create(null) as Record<string, StreamPosition>;
-    for (const topic of s.links.keys()) {
+    for (const topic of s.links.topics()) {
       const c = this.hub.cursor(s, topic);
       if (c) out[topic] = c;
     }
@@ -278,7 +298,7 @@ export class Relay {
   async #persistTopics(s: Session): Promise<void> {
     if (s.closed) return;
     try {
-      await this.engine.registry.setTopics(s.id, [...s.links.keys()]);
+      await this.engine.registry.setTopics(s.id, s.links.topics());
     } catch (err) {
       this.log.warn({ err, client: s.id }, 'could not store the topic list; it is in effect on this socket');
     }
@@ -289,7 +309,7 @@ export class Relay {
     let n = 0;
     for (const s of this.hub.sessions()) {
       if (s.closed) continue;
-      const reg: Registration = { id: s.id, userId: s.userId, topics: [...s.links.keys()], cursors: this.cursorsOf(s), createdAt: Date.now() };
+      const reg: Registration = { id: s.id, userId: s.userId, topics: s.links.topics(), cursors: this.cursorsOf(s), createdAt: Date.now() };
       try {
         await this.engine.registry.create(reg, Number.MAX_SAFE_INTEGER);
         await this.engine.registry.markConnected(s.id);

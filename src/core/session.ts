@@ -3,7 +3,11 @@ import type { WebSocket } from 'ws';
 import { CloseCode } from '../protocol/close-codes.js';
 import { textFrame } from '../protocol/frame.js';
 import type { StreamPosition, UserId } from './message.js';
+import { Links } from './links.js';
 import type { Outgoing, ProtocolName } from './outgoing.js';
+
+/** The session of each open WebSocket, for listeners shared by all sockets (no closures per socket). */
+const byWebSocket = new WeakMap<WebSocket, Session>();
 
 /** This session's place in one topic: waiting for its recovery (pending) or receiving live. */
 export interface Link {
@@ -37,9 +41,9 @@ export class Session {
   readonly ws: WebSocket;
   /** When this socket connected (ms since epoch): a replacement's kick names a time. */
   readonly connectedAt = Date.now();
-  readonly links = new Map<string, Link>();
-  /** Serializes this session's topic changes and requests. */
-  work: Promise<void> = Promise.resolve();
+  readonly links = new Links();
+  /** Serializes this session's topic changes and requests; undefined while none is running. */
+  work: Promise<void> | undefined;
   closed = false;
   closeReason: CloseReason | undefined;
   /**
@@ -47,8 +51,8 @@ export class Session {
    * topic's position but wrote nothing here, so they must not move this session's cursor.
    */
   stoppedCursors: Record<string, StreamPosition> | undefined;
-  /** Called once, when the session stops accepting frames (set by the relay). */
-  onStop: (() => void) | undefined;
+  /** Called once, when the session stops accepting frames (set by the relay; one function for all sessions). */
+  onStop: ((s: Session) => void) | undefined;
   /** The cursors last saved to the engine (JSON), so unchanged ones are not written again. */
   savedCursors = '';
   /** The hub's flush that last wrote here (the hub corks a socket written twice in one flush). */
@@ -70,6 +74,12 @@ export class Session {
     this.#limits = limits;
     // ws keeps the net.Socket here; writing pre-framed bytes to it skips a copy per subscriber.
     this.#socket = (ws as unknown as { _socket: Socket })._socket;
+    byWebSocket.set(ws, this);
+  }
+
+  /** The session of a WebSocket (listeners get the socket as `this`). */
+  static of(ws: WebSocket): Session | undefined {
+    return byWebSocket.get(ws);
   }
 
   /** Writes ready frames; a socket whose unsent bytes would pass the limit is closed (4008). */
@@ -154,6 +164,6 @@ export class Session {
 
   #stop(): void {
     if (this.stoppedCursors || this.closed) return;
-    this.onStop?.();
+    this.onStop?.(this);
   }
 }

@@ -1,9 +1,10 @@
 import type {} from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Relay } from '../core/relay.js';
 import type { Registration } from '../engines/registry.js';
 import { handlePlain } from '../core/plain-handler.js';
+import { Session } from '../core/session.js';
 import { V1Handler } from '../core/v1-handler.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -34,18 +35,16 @@ function resumeFrom(raw: string | undefined): Record<string, StreamPosition> | u
  * After the upgrade, nothing should keep this request alive: @fastify/websocket leaves its
  * ServerResponse on the socket and an error listener closing over request and reply, which
  * together cost kilobytes per idle connection. ws closes the socket itself on protocol errors.
+ * Ours is added before theirs is removed: deleting an event's only listener would turn the
+ * socket's listener table into a dictionary (~250 bytes more per connection).
  */
-function release(ws: WebSocket, relay: Relay): void {
+function release(ws: WebSocket, onError: (err: Error) => void): void {
   const raw = (ws as unknown as { _socket: { _httpMessage: unknown } })._socket;
   raw._httpMessage = null;
-  ws.removeAllListeners('error');
-  ws.on('error', (err: Error & { code?: string }) => {
-    // ws has already closed the socket with the right code (1009 here, 1007 for bad UTF-8).
-    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') relay.stats.dropped('too_large');
-    relay.log.debug({ err }, 'websocket error');
-  });
+  const theirs = ws.rawListeners('error');
+  ws.on('error', onError);
+  for (const listener of theirs) ws.off('error', listener as (err: Error) => void);
 }
-
 /** Subprotocols offered in Sec-WebSocket-Protocol. */
 function offered(request: FastifyRequest): string[] {
   const h = request.headers['sec-websocket-protocol'];
@@ -60,6 +59,31 @@ function offered(request: FastifyRequest): string[] {
 export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
   const registrations = new WeakMap<FastifyRequest, { reg: Registration; since: Record<string, StreamPosition> | undefined }>();
   const v1 = new V1Handler(relay);
+
+  // One set of listeners for every socket (ws calls them with the socket as `this`): an idle
+  // connection holds no closures of ours.
+  function onError(err: Error & { code?: string }): void {
+    // ws has already closed the socket with the right code (1009 here, 1007 for bad UTF-8).
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') relay.stats.dropped('too_large');
+    relay.log.debug({ err }, 'websocket error');
+  }
+  function onPong(this: WebSocket): void {
+    const s = Session.of(this);
+    if (s) s.missed = 0;
+  }
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const s = Session.of(this);
+    // Frames still arriving after the close began are not served (nor counted as more drops).
+    if (!s || s.closed) return;
+    s.missed = 0;
+    if (!s.admit(Date.now())) {
+      relay.stats.dropped('rate_limit');
+      s.close(CloseCode.policy, 'rate limit: too many messages per second (HERALD_CLIENT_RATE)', 'rate');
+      return;
+    }
+    if (s.protocol === 'plain') handlePlain(relay, s, data, isBinary);
+    else v1.handle(s, data, isBinary);
+  }
 
   app.route<{ Params: { id: string }; Querystring: { since?: string } }>({
     method: 'GET',
@@ -89,25 +113,12 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
         ws.close(CloseCode.internal, 'registration lookup missing');
         return;
       }
-      release(ws, relay);
+      release(ws, onError);
       const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
       const { reg, since } = found;
-      const s = relay.connect(ws, reg, protocol, since);
-      ws.on('pong', () => {
-        s.missed = 0;
-      });
-      ws.on('message', (data, isBinary) => {
-        s.missed = 0;
-        // Frames still arriving after the close began are not served (nor counted as more drops).
-        if (s.closed) return;
-        if (!s.admit(Date.now())) {
-          relay.stats.dropped('rate_limit');
-          s.close(CloseCode.policy, 'rate limit: too many messages per second (HERALD_CLIENT_RATE)', 'rate');
-          return;
-        }
-        if (protocol === 'plain') handlePlain(relay, s, data, isBinary);
-        else v1.handle(s, data, isBinary);
-      });
+      relay.connect(ws, reg, protocol, since);
+      ws.on('pong', onPong);
+      ws.on('message', onMessage);
       request.log.debug({ client: reg.id, protocol }, 'socket connected');
     },
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { request, register, publish } from '../helpers/http.js';
 import { startHerald, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { TestSocket } from '../helpers/ws-client.js';
 
 /**
@@ -100,7 +101,8 @@ describe('plain protocol (the tutorial)', () => {
 
   test('a user_id publish reaches only that user\'s clients, on all of them', async () => {
     const phone = await TestSocket.open((await register(srv.base, 10, ['u'])).url);
-    const laptop = await TestSocket.open((await register(srv.base, 10, ['u'])).url);
+    const laptopReg = await register(srv.base, 10, ['u']);
+    const laptop = await TestSocket.open(laptopReg.url);
     const other = await TestSocket.open((await register(srv.base, 11, ['u'])).url);
     await settle(srv, [phone, laptop, other], 'u');
     await publish(srv.base, { topic: 'u', user_id: 10, message: 'for ten' });
@@ -109,7 +111,13 @@ describe('plain protocol (the tutorial)', () => {
     assert.deepEqual((await laptop.take(2)).map((f) => f.data), ['for ten', 'for all']);
     assert.deepEqual((await other.take(1)).map((f) => f.data), ['for all']);
     await other.expectSilence(100);
-    for (const s of [phone, laptop, other]) await s.closeAndWait();
+    // Down to one connection again, the user is still reached (and only there).
+    await laptop.closeAndWait();
+    await waitFor('the laptop socket gone', () => srv.herald.relay.hub.get(laptopReg.id) === undefined);
+    await publish(srv.base, { topic: 'u', user_id: 10, message: 'phone only' });
+    assert.equal((await phone.next()).data, 'phone only');
+    await other.expectSilence(100);
+    for (const s of [phone, other]) await s.closeAndWait();
   });
 
   test('a string user id and the same number are one user', async () => {

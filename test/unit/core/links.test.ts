@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { Links } from '../../../src/core/links.js';
+import type { Link } from '../../../src/core/session.js';
+
+const link = (n: number): Link => ({ live: n % 2 === 0, queue: [], queuedBytes: n, written: undefined, liveSince: n });
+
+describe('Links (a session\'s topics)', () => {
+  test('behaves like a Map in join order, below and above the flat-array size', () => {
+    // 40 topic names: enough for a session to pass 16 topics and switch to a Map.
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), topic: fc.integer({ min: 0, max: 39 }), value: fc.nat(1000) }),
+      fc.record({ kind: fc.constant('delete' as const), topic: fc.integer({ min: 0, max: 39 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const links = new Links();
+        const model = new Map<string, Link>();
+        for (const o of ops) {
+          const topic = `t${o.topic}`;
+          if (o.kind === 'set') {
+            const l = link(o.value);
+            links.set(topic, l);
+            model.set(topic, l);
+          } else {
+            assert.equal(links.delete(topic), model.delete(topic));
+          }
+          assert.equal(links.size, model.size);
+          assert.deepEqual(links.topics(), [...model.keys()]);
+          for (let t = 0; t < 40; t++) {
+            assert.equal(links.get(`t${t}`), model.get(`t${t}`));
+            assert.equal(links.has(`t${t}`), model.has(`t${t}`));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('topics() is a copy: links can be removed while walking it', () => {
+    const links = new Links();
+    for (let i = 0; i < 20; i++) links.set(`t${i}`, link(i));
+    for (const t of links.topics()) links.delete(t);
+    assert.equal(links.size, 0);
+    assert.deepEqual(links.topics(), []);
+  });
+});
