@@ -23,8 +23,11 @@ export interface HubOptions {
   onTopicIdle: (topic: string) => void;
   /** Longest coalescing window while bursts pile up (ms). */
   flushWindowMs: number;
-  /** After each flush that wrote something: deliveries made, and the oldest message's publish time. */
-  onFlush?: (deliveries: number, firstTs: number) => void;
+  /**
+   * After each flush that wrote something: deliveries made, sockets written (a socket written
+   * twice in one flush is corked: one write), and the oldest message's publish time.
+   */
+  onFlush?: (deliveries: number, writes: number, firstTs: number) => void;
 }
 
 /**
@@ -56,6 +59,8 @@ export class Hub {
   #seq = 0;
   /** Numbers each flush, so a session can tell its first write of a flush from later ones. */
   #flushId = 0;
+  /** Sockets written since the last onFlush report. */
+  #writes = 0;
   #onFlushImmediate = (): void => this.flush();
 
   constructor(options: HubOptions) {
@@ -151,7 +156,7 @@ export class Hub {
     const firstTs = st.queue[0]?.message.ts;
     const deliveries = this.#flushTopic(st, touched);
     for (const s of touched) s.uncork();
-    if (firstTs !== undefined) this.#options.onFlush?.(deliveries, firstTs);
+    if (firstTs !== undefined) this.#reportFlush(deliveries, firstTs);
     const frames: Buffer[] = [];
     let last = recovery.position;
     let lastReplayed = 0;
@@ -230,7 +235,13 @@ export class Hub {
     for (const s of touched) s.uncork();
     this.#busy = messages >= BUSY_MESSAGES;
     this.#flushedAt = performance.now();
-    if (messages > 0) this.#options.onFlush?.(deliveries, firstTs);
+    if (messages > 0) this.#reportFlush(deliveries, firstTs);
+  }
+
+  #reportFlush(deliveries: number, firstTs: number): void {
+    const writes = this.#writes;
+    this.#writes = 0;
+    this.#options.onFlush?.(deliveries, writes, firstTs);
   }
 
   #schedule(): void {
@@ -303,12 +314,12 @@ export class Hub {
    * again in the same flush is corked, so its later writes leave together when the flush ends.
    */
   #send(s: Session, buf: Buffer, messages: number, touched: Session[]): number {
-    if (s.flushMark === this.#flushId) {
-      if (s.cork()) touched.push(s);
-    } else {
-      s.flushMark = this.#flushId;
-    }
-    return s.write(buf) ? messages : 0;
+    const first = s.flushMark !== this.#flushId;
+    if (first) s.flushMark = this.#flushId;
+    else if (s.cork()) touched.push(s);
+    if (!s.write(buf)) return 0;
+    if (first) this.#writes++;
+    return messages;
   }
 
   #state(topic: string): TopicState {

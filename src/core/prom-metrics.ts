@@ -33,6 +33,7 @@ export function createMetricsRegistry(relay: Relay, stats: CountingStats): Regis
   total('herald_registrations_total', 'Registrations created through this node.', () => stats.registrations);
   total('herald_publishes_total', 'Messages published through this node (HTTP and client publishes).', () => stats.publishes);
   total('herald_deliveries_total', 'Messages written to sockets on this node.', () => stats.deliveries);
+  total('herald_socket_writes_total', 'Socket writes that carried those messages; deliveries / writes = messages per write (what coalescing buys).', () => stats.socketWrites);
   total('herald_recovered_messages_total', 'Missed messages replayed to reconnecting clients.', () => stats.recoveredMessages);
   total('herald_incomplete_recoveries_total', 'Recoveries where part of the gap was older than the history.', () => stats.incompleteRecoveries);
   new Counter({

@@ -7,8 +7,8 @@ export interface RelayStats {
   registered(): void;
   published(): void;
   connected(protocol: ProtocolName, delta: 1 | -1): void;
-  /** A flush wrote `deliveries` frames; `firstTs` is the publish time of its oldest message. */
-  flushed(deliveries: number, firstTs: number): void;
+  /** A flush wrote `deliveries` frames in `writes` socket writes; `firstTs` is the publish time of its oldest message. */
+  flushed(deliveries: number, writes: number, firstTs: number): void;
   dropped(reason: DropReason): void;
   recovered(messages: number, complete: boolean): void;
 }
@@ -18,6 +18,8 @@ export class CountingStats implements RelayStats {
   registrations = 0;
   publishes = 0;
   deliveries = 0;
+  /** Socket writes that carried deliveries: deliveries / writes is messages per write. */
+  socketWrites = 0;
   recoveredMessages = 0;
   incompleteRecoveries = 0;
   readonly connections: Record<ProtocolName, number> = { plain: 0, 'herald.v1': 0 };
@@ -34,8 +36,9 @@ export class CountingStats implements RelayStats {
   connected(protocol: ProtocolName, delta: 1 | -1): void {
     this.connections[protocol] += delta;
   }
-  flushed(deliveries: number, firstTs: number): void {
+  flushed(deliveries: number, writes: number, firstTs: number): void {
     this.deliveries += deliveries;
+    this.socketWrites += writes;
     if (this.latencies.length < 10_000) this.latencies.push(Date.now() - firstTs);
   }
   dropped(reason: DropReason): void {

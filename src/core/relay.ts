@@ -47,7 +47,7 @@ export class Relay {
       onTopicIdle: (topic) => {
         engine.broker.unsubscribe(topic).catch((err: unknown) => log.warn({ err, topic }, 'unsubscribe failed'));
       },
-      onFlush: (deliveries, firstTs) => stats.flushed(deliveries, firstTs),
+      onFlush: (deliveries, writes, firstTs) => stats.flushed(deliveries, writes, firstTs),
     });
     engine.broker.onMessage((m) => this.hub.deliver(m));
     engine.broker.onControl((event) => {

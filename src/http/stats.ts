@@ -27,6 +27,7 @@ export const statsRoutes: FastifyPluginAsync<{ relay: Relay; stats: CountingStat
         registrations: stats.registrations,
         publishes: stats.publishes,
         deliveries: stats.deliveries,
+        socket_writes: stats.socketWrites,
         drops: { ...stats.drops },
         recovered_messages: stats.recoveredMessages,
         topics: relay.hub.topicCount,

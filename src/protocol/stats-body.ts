@@ -11,6 +11,8 @@ export interface StatsBody {
   registrations: number;
   publishes: number;
   deliveries: number;
+  /** Socket writes that carried the deliveries (deliveries / socket_writes = messages per write). */
+  socket_writes: number;
   drops: Record<string, number>;
   recovered_messages: number;
   topics: number;

@@ -56,6 +56,7 @@ describe('/metrics', () => {
       'herald_registrations_total',
       'herald_publishes_total',
       'herald_deliveries_total',
+      'herald_socket_writes_total',
       'herald_drops_total{reason="slow_consumer"}',
       'herald_drops_total{reason="rate_limit"}',
       'herald_drops_total{reason="too_large"}',
@@ -93,6 +94,9 @@ describe('/metrics', () => {
     const s = await scrape(srv);
     assert.equal(value(s, 'herald_publishes_total') - value(before, 'herald_publishes_total'), 3);
     assert.equal(value(s, 'herald_deliveries_total') - value(before, 'herald_deliveries_total'), 6);
+    // Each socket got 3 messages, in 1 to 3 writes depending on how the publishes met the flushes.
+    const writes = value(s, 'herald_socket_writes_total') - value(before, 'herald_socket_writes_total');
+    assert.ok(writes >= 2 && writes <= 6, `socket writes ${writes}`);
     assert.equal(value(s, 'herald_history_messages') - value(before, 'herald_history_messages'), 3);
     assert.ok(value(s, 'herald_history_bytes') > value(before, 'herald_history_bytes'));
     assert.ok(value(s, 'herald_publish_write_latency_seconds_count') > value(before, 'herald_publish_write_latency_seconds_count'));

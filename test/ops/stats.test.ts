@@ -43,6 +43,16 @@ describe('GET /stats', () => {
     const top1 = await request<StatsBody>(srv.base, 'GET', '/stats?top=1');
     assert.deepEqual(top1.body.top_topics, [{ topic: 'big', subscribers: 3 }]);
     assert.equal((await request(srv.base, 'GET', '/stats?top=lots')).status, 400);
+
+    // One message: one write per subscriber. A batch of 4 to the same topic is flushed
+    // together: still one write per subscriber, carrying 4 messages.
+    assert.equal(s.socket_writes, 3);
+    const batch = await request(srv.base, 'POST', '/publish/batch', { messages: ['a', 'b', 'c', 'd'].map((m) => ({ topic: 'big', message: m })) });
+    assert.equal(batch.status, 200);
+    for (const ws of sockets) await ws.take(4);
+    const later = (await request<StatsBody>(srv.base, 'GET', '/stats')).body;
+    assert.equal(later.deliveries - s.deliveries, 12);
+    assert.equal(later.socket_writes - s.socket_writes, 3);
     for (const ws of sockets) await ws.closeAndWait();
   });
 });
