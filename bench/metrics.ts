@@ -22,6 +22,7 @@ export const metricInfo = {
   serverUsPerConnection: { label: 'server CPU per connection', unit: 'µs', lowerIsBetter: true, digits: 1 },
   serverUsPerRegister: { label: 'server CPU per POST /register', unit: 'µs', lowerIsBetter: true, digits: 1 },
   serverUsPerUpgrade: { label: 'server CPU per WebSocket upgrade', unit: 'µs', lowerIsBetter: true, digits: 1 },
+  messagesPerWrite: { label: 'messages per socket write (Herald only: its deliveries / socket writes, from /stats)', unit: 'msg/write', lowerIsBetter: false, digits: 1 },
   loadgenCpuPct: { label: 'load generator CPU (of one core)', unit: '%', lowerIsBetter: true, digits: 0 },
   loadgenUsPerDelivery: { label: 'load generator CPU per delivery', unit: 'µs', lowerIsBetter: true, digits: 3 },
   connections: { label: 'connections', unit: '', lowerIsBetter: false, digits: 0 },

@@ -34,6 +34,7 @@ const tableMetrics: readonly MetricName[] = [
   'p99Ms',
   'maxMs',
   'rssPerConnectionKiB',
+  'messagesPerWrite',
   'serverCpuPct',
   'loadgenCpuPct',
   'scaleRatio',

@@ -97,11 +97,28 @@ const TOPIC = 'bench';
 const SOURCE_ADDRESSES = 8;
 const CONNECT_CONCURRENCY = 64;
 
-async function measure<T>(ctx: ScenarioContext, work: () => Promise<T>): Promise<{ value: T; cpu: CpuWindow }> {
+async function measure<T>(ctx: ScenarioContext, work: () => Promise<T>): Promise<{ value: T; cpu: CpuWindow; writes: number | undefined }> {
+  // Herald counts its socket writes; read outside the CPU window so the reads cost it nothing.
+  const writesBefore = await socketWrites(ctx.server);
   const start = markCpu(ctx.server.pid, ctx.loadgen.pid);
   const value = await work();
   const end = markCpu(ctx.server.pid, ctx.loadgen.pid);
-  return { value, cpu: cpuBetween(start, end) };
+  const writesAfter = await socketWrites(ctx.server);
+  const writes = writesBefore === undefined || writesAfter === undefined ? undefined : writesAfter - writesBefore;
+  return { value, cpu: cpuBetween(start, end), writes };
+}
+
+/** Herald's socket_writes counter (GET /stats); undefined for the baseline. */
+async function socketWrites(server: RunningServer): Promise<number | undefined> {
+  if (server.target !== 'herald') return undefined;
+  const res = await fetch(`http://127.0.0.1:${server.port}/stats`);
+  const body = (await res.json()) as { socket_writes?: number };
+  return body.socket_writes;
+}
+
+/** Messages per socket write over a delivery phase (what the flush window coalesced). */
+function perWrite(delivered: number, writes: number | undefined): Metrics {
+  return writes === undefined || writes === 0 ? {} : { messagesPerWrite: delivered / writes };
 }
 
 async function addClients(ctx: ScenarioContext, count: number, topic: string): Promise<void> {
@@ -131,11 +148,11 @@ async function fanout(ctx: ScenarioContext): Promise<CaseResult[]> {
     ctx.progress(`warm-up S=${size}`);
     await ctx.loadgen.deliver({ ...burst, publishes: 10 });
     ctx.progress(`burst of ${publishes} publishes to S=${size}`);
-    const { value, cpu } = await measure(ctx, () => ctx.loadgen.deliver({ ...burst, publishes }));
+    const { value, cpu, writes } = await measure(ctx, () => ctx.loadgen.deliver({ ...burst, publishes }));
     cases.push({
       name: `fanout S=${size}`,
       scenario: 'fanout',
-      metrics: { ...deliveryMetrics(value, cpu), connections: size },
+      metrics: { ...deliveryMetrics(value, cpu), ...perWrite(value.delivered, writes), connections: size },
       window: windowOf(cpu),
     });
   }
@@ -159,12 +176,12 @@ async function unicast(ctx: ScenarioContext): Promise<CaseResult[]> {
     ctx.progress(`warm-up unicast, batch ${batchSize}`);
     await ctx.loadgen.deliver({ ...base, batchSize, publishes: Math.min(publishes, batchSize * 200) });
     ctx.progress(`${publishes} unicast publishes, batch ${batchSize}`);
-    const { value, cpu } = await measure(ctx, () => ctx.loadgen.deliver({ ...base, batchSize, publishes }));
+    const { value, cpu, writes } = await measure(ctx, () => ctx.loadgen.deliver({ ...base, batchSize, publishes }));
     const name = batchSize === 1 ? `unicast U=${scale.unicastUsers}` : `unicast batch=${batchSize} U=${scale.unicastUsers}`;
     cases.push({
       name,
       scenario: 'unicast',
-      metrics: { ...deliveryMetrics(value, cpu), connections: scale.unicastUsers },
+      metrics: { ...deliveryMetrics(value, cpu), ...perWrite(value.delivered, writes), connections: scale.unicastUsers },
       window: windowOf(cpu),
     });
   }
@@ -184,13 +201,13 @@ async function latency(ctx: ScenarioContext): Promise<CaseResult[]> {
   };
   await ctx.loadgen.deliver({ ...steady, durationMs: 500 });
   ctx.progress(`${scale.latencyRate} msg/s for ${scale.latencyDurationMs / 1000} s`);
-  const { value, cpu } = await measure(ctx, () => ctx.loadgen.deliver({ ...steady, durationMs: scale.latencyDurationMs }));
+  const { value, cpu, writes } = await measure(ctx, () => ctx.loadgen.deliver({ ...steady, durationMs: scale.latencyDurationMs }));
   const name = `latency ${scale.latencyRate} msg/s S=${scale.latencySubscribers}`;
   return [
     {
       name,
       scenario: 'latency',
-      metrics: { ...deliveryMetrics(value, cpu), connections: scale.latencySubscribers },
+      metrics: { ...deliveryMetrics(value, cpu), ...perWrite(value.delivered, writes), connections: scale.latencySubscribers },
       window: windowOf(cpu),
     },
   ];
