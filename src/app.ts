@@ -15,6 +15,7 @@ import { errorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
 import { jsonBodyParser } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics.js';
+import { originCheck } from './http/origin.js';
 import { publishRoutes } from './http/publish.js';
 import { registerRoutes } from './http/register.js';
 import { statsRoutes } from './http/stats.js';
@@ -66,8 +67,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await waitFor(() => relay.hub.size === 0, 3000);
     },
   });
-  // An app-wide hook, after @fastify/websocket's (which sets request.ws); the WebSocket Origin is checked by the /ws route.
+  // App-wide hooks, after @fastify/websocket's (which sets request.ws): key, then WebSocket Origin.
   apiKeyAuth(app, config.apiKey);
+  originCheck(app, config.allowedOrigins);
   await app.register(healthRoutes, { relay });
   await app.register(registerRoutes, { relay });
   await app.register(publishRoutes, { relay });

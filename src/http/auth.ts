@@ -53,15 +53,16 @@ function routeKey(request: FastifyRequest): string {
 export function apiKeyAuth(app: FastifyInstance, apiKey: string | undefined): void {
   if (apiKey === undefined) return;
   app.decorateRequest('authorized', false);
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook (no promise per request): it runs on every publish.
+  app.addHook('onRequest', (request, reply, done) => {
     // CORS preflights never carry credentials; @fastify/cors answers them.
-    if (request.method === 'OPTIONS') return;
+    if (request.method === 'OPTIONS') return done();
     const route = routeKey(request);
-    if (open.has(route)) return;
+    if (open.has(route)) return done();
     request.authorized = keyMatches(apiKey, presentedKey(request));
-    if (request.authorized || queryKeyRoutes.has(route)) return;
+    if (request.authorized || queryKeyRoutes.has(route)) return done();
     void reply.header('www-authenticate', 'Bearer realm="herald"');
-    throw new HeraldError('unauthorized');
+    done(new HeraldError('unauthorized'));
   });
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError } from '../errors.js';
 
 /** Origins compare as scheme://host[:port], lower case, without a trailing slash. */
@@ -24,11 +24,19 @@ export function originAllowed(allowed: readonly string[], request: FastifyReques
 }
 
 /**
- * HERALD_ALLOWED_ORIGINS for WebSocket upgrades: 403 origin_not_allowed before the upgrade,
- * as a plain HTTP answer. Called by the /ws route only, so other requests pay nothing for it.
- * (CORS for the HTTP API is @fastify/cors, configured in app.ts.)
+ * HERALD_ALLOWED_ORIGINS for WebSocket upgrades, on every route (@fastify/websocket upgrades
+ * any GET route): 403 origin_not_allowed before the upgrade, as a plain HTTP answer. A callback
+ * hook, not an async one: every other request passes through it, and should pay next to
+ * nothing for that. (CORS for the HTTP API is @fastify/cors, configured in app.ts.)
  */
-export function checkOrigin(allowed: readonly string[], request: FastifyRequest): void {
-  if (originAllowed(allowed, request)) return;
-  throw new HeraldError('origin_not_allowed', `The Origin ${JSON.stringify(request.headers.origin)} is not in HERALD_ALLOWED_ORIGINS (${allowed.join(', ')}); add it there to let pages on that site connect.`);
+export function originCheck(app: FastifyInstance, allowed: readonly string[]): void {
+  if (allowed.includes('*')) return;
+  app.addHook('onRequest', (request, _reply, done) => {
+    // request.ws is set by @fastify/websocket's own onRequest hook, registered before this one.
+    if (!request.ws || originAllowed(allowed, request)) {
+      done();
+      return;
+    }
+    done(new HeraldError('origin_not_allowed', `The Origin ${JSON.stringify(request.headers.origin)} is not in HERALD_ALLOWED_ORIGINS (${allowed.join(', ')}); add it there to let pages on that site connect.`));
+  });
 }

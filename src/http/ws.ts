@@ -7,7 +7,6 @@ import { handlePlain } from '../core/plain-handler.js';
 import { Session } from '../core/session.js';
 import { V1Handler } from '../core/v1-handler.js';
 import { HeraldError } from '../errors.js';
-import { checkOrigin } from './origin.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { checkSince, V1 } from '../protocol/v1.js';
 import type { StreamPosition } from '../core/message.js';
@@ -95,7 +94,6 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
     },
     preValidation: async (request) => {
       if (!request.ws) return;
-      checkOrigin(relay.config.allowedOrigins, request);
       const protocols = offered(request);
       if (protocols.length > 0 && !protocols.some((p) => (supportedProtocols as readonly string[]).includes(p))) {
         throw new HeraldError('unsupported_protocol', `None of the offered subprotocols (${protocols.join(', ')}) is supported; offer ${supportedProtocols.join(' or ')}, or none for the plain protocol.`);
