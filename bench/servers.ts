@@ -1,7 +1,7 @@
 // Starts the server under test (Herald or the baseline) pinned to one core, waits for /health,
 // and stops it again: only by the PID it started.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -51,20 +51,15 @@ export function pinned(core: number | null, nodeArgs: readonly string[]): [strin
 }
 
 /**
- * The node flags of bin/herald.js's shebang line (`#!/usr/bin/env -S node --flag ...`): Herald is
- * measured as `herald serve` runs when installed, with the same V8 settings.
+ * Node's flags for `herald serve` as `npm start` runs it (package.json "start"; a test keeps
+ * the two in step), so Herald is measured with the V8 settings it ships with.
  */
-export function heraldNodeFlags(root: string): string[] {
-  const first = readFileSync(join(root, 'bin', 'herald.js'), 'utf8').split('\n', 1)[0] ?? '';
-  const words = first.replace(/^#!\s*/, '').split(/\s+/);
-  const node = words.indexOf('node');
-  return node < 0 ? [] : words.slice(node + 1).filter((w) => w.startsWith('--'));
-}
+export const heraldNodeFlags: readonly string[] = ['--max-semi-space-size=4'];
 
 function commandFor(spec: ServerSpec, port: number): [string, string[]] {
   if (spec.target === 'herald') {
     const script = [join(spec.root, 'bin', 'herald.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', ...(spec.args ?? [])];
-    return pinned(spec.core, [...heraldNodeFlags(spec.root), ...spec.nodeFlags, ...script]);
+    return pinned(spec.core, [...heraldNodeFlags, ...spec.nodeFlags, ...script]);
   }
   const script = [join(spec.root, 'dist', 'bench', 'baseline-server.js'), '--port', String(port), '--host', '127.0.0.1'];
   return pinned(spec.core, [...spec.nodeFlags, ...script]);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchReport } from '../../bench/report.js';
+import { heraldNodeFlags } from '../../bench/servers.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const heraldBuilt = existsSync(join(root, 'dist', 'src', 'cli', 'index.js'));
@@ -75,6 +76,13 @@ test('bench --quick: both servers, 0 lost, a well-formed report', { timeout: 90_
         assert.ok(m[key] !== undefined && Number.isFinite(m[key]), `${c.name} ${target}: ${key}`);
       }
       if (c.scenario === 'latency') assert.ok(m.p99Ms !== undefined && m.p99Ms >= 0, `${c.name} ${target}: p99`);
+      // Herald reports how many messages its writes carried: every write carries at least one.
+      if (target === 'herald' && c.scenario !== 'cluster') assert.ok(m.messagesPerWrite !== undefined && m.messagesPerWrite >= 1, `${c.name}: messages per write ${m.messagesPerWrite}`);
     }
   }
+});
+
+test('the benchmark runs Herald with the node flags of npm start', () => {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  for (const flag of heraldNodeFlags) assert.ok(start.includes(` ${flag} `), `package.json start (${start}) runs node with ${flag}`);
 });
