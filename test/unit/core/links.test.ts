@@ -38,11 +38,18 @@ describe('Links (a session\'s topics)', () => {
     );
   });
 
-  test('topics() is a copy: links can be removed while walking it', () => {
-    const links = new Links();
-    for (let i = 0; i < 20; i++) links.set(`t${i}`, link(i));
-    for (const t of links.topics()) links.delete(t);
-    assert.equal(links.size, 0);
-    assert.deepEqual(links.topics(), []);
-  });
+  for (const n of [5, 20]) {
+    test(`topics() is a copy: links can be removed while walking it (${n} topics: ${n <= 16 ? 'flat array' : 'Map'})`, () => {
+      const links = new Links();
+      for (let i = 0; i < n; i++) links.set(`t${i}`, link(i));
+      const walked: string[] = [];
+      for (const t of links.topics()) {
+        walked.push(t);
+        links.delete(t);
+      }
+      assert.equal(walked.length, n);
+      assert.equal(links.size, 0);
+      assert.deepEqual(links.topics(), []);
+    });
+  }
 });
