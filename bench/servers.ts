@@ -56,7 +56,7 @@ export function pinned(core: number | null, nodeArgs: readonly string[]): [strin
  */
 export const heraldNodeFlags: readonly string[] = ['--max-semi-space-size=4'];
 
-function commandFor(spec: ServerSpec, port: number): [string, string[]] {
+export function commandFor(spec: ServerSpec, port: number): [string, string[]] {
   if (spec.target === 'herald') {
     const script = [join(spec.root, 'bin', 'herald.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', ...(spec.args ?? [])];
     return pinned(spec.core, [...heraldNodeFlags, ...spec.nodeFlags, ...script]);
@@ -67,34 +67,47 @@ function commandFor(spec: ServerSpec, port: number): [string, string[]] {
 
 export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise<RunningServer> {
   const port = await freePort();
-  const log = createWriteStream(spec.logFile);
-  // taskset execs node, so the child's PID is the server's own PID (the one /proc is read for).
-  const [command, args] = commandFor(spec, port);
+  const running = await startListening(spec.target, commandFor(spec, port), port, { cwd: spec.root, logFile: spec.logFile, env: spec.env, timeoutMs });
+  return { ...running, target: spec.target };
+}
+
+/**
+ * Spawns `command` (which listens on `port`) and waits until its GET /health answers 200.
+ * taskset execs node, so the child's PID is the server's own PID (the one /proc is read for).
+ */
+export async function startListening(
+  name: string,
+  [command, args]: [string, string[]],
+  port: number,
+  options: { cwd: string; logFile: string; env?: Readonly<Record<string, string>>; timeoutMs?: number },
+): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const log = createWriteStream(options.logFile);
   const child = spawn(command, args, {
-    cwd: spec.root,
-    env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...spec.env },
+    cwd: options.cwd,
+    env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${spec.target}`);
+  if (pid === undefined) throw new Error(`could not start ${name}`);
   let exited: string | null = null;
   child.once('exit', (code, signal) => (exited = `exited with ${code ?? signal ?? '?'}`));
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
-    if (exited !== null) throw new Error(`${spec.target} ${exited} before /health answered; see ${spec.logFile}`);
+    if (exited !== null) throw new Error(`${name} ${exited} before /health answered; see ${options.logFile}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      if (res.status === 200) return { target: spec.target, pid, port, stop: () => stopChild(child) };
+      if (res.status === 200) return { pid, port, stop: () => stopChild(child) };
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   await stopChild(child);
-  throw new Error(`${spec.target} did not answer GET /health within ${timeoutMs} ms; see ${spec.logFile}`);
+  throw new Error(`${name} did not answer GET /health within ${timeoutMs} ms; see ${options.logFile}`);
 }
 
 /** SIGTERM, then SIGKILL after a grace period; only this child, by its PID. */
