@@ -15,6 +15,9 @@ import type { ProtocolName } from './outgoing.js';
 import { Session } from './session.js';
 import type { RelayStats } from './relay-stats.js';
 
+/** Live cursors saved per engine call (each call is one write per Redis connection). */
+const CURSOR_SAVE_CHUNK = 1000;
+
 /**
  * The use cases: register, unregister, publish, connect, change topics. HTTP routes and
  * WebSocket sessions call these; the relay talks to the engine (registry, broker, history)
@@ -220,24 +223,29 @@ export class Relay {
 
   /** Saves the changed cursors of every live session (redis engine: a node crash then loses nothing). */
   async saveLiveCursors(): Promise<void> {
-    const tasks: Promise<void>[] = [];
+    const changed: Array<{ id: string; cursors: Record<string, StreamPosition>; session: Session }> = [];
     for (const s of this.hub.sessions()) {
       if (s.closed) continue;
       const cursors = this.cursorsOf(s);
       const json = JSON.stringify(cursors);
       if (json === s.savedCursors) continue;
       s.savedCursors = json;
-      tasks.push(
-        this.engine.registry.saveCursors(s.id, cursors).catch((err: unknown) => {
-          s.savedCursors = ''; // try again next round
-          throw err;
-        }),
-      );
+      changed.push({ id: s.id, cursors, session: s });
     }
-    const results = await Promise.allSettled(tasks);
-    const failed = results.filter((r) => r.status === 'rejected').length;
+    // Sent together, a bounded number at a time (one write per Redis connection per chunk).
+    let failed = 0;
+    for (let i = 0; i < changed.length; i += CURSOR_SAVE_CHUNK) {
+      const chunk = changed.slice(i, i + CURSOR_SAVE_CHUNK);
+      const results = await this.engine.registry.saveManyCursors(chunk);
+      results.forEach((r, j) => {
+        if (r.status === 'fulfilled') return;
+        failed++;
+        chunk[j]!.session.savedCursors = ''; // try again next round
+      });
+    }
     if (failed > 0) this.log.debug({ failed }, 'cursor save failed for some sessions');
   }
+
 
   close(): void {
     if (this.#cursorTimer) clearInterval(this.#cursorTimer);

@@ -9,6 +9,11 @@ export interface Registration {
   createdAt: number;
 }
 
+export interface CursorSave {
+  readonly id: string;
+  readonly cursors: Record<string, StreamPosition>;
+}
+
 /**
  * Who is registered. A registration lives until deleted, or until it has stayed unconnected
  * for the registration TTL.
@@ -21,6 +26,12 @@ export interface Registry {
   delete(id: string): Promise<boolean>;
   setTopics(id: string, topics: string[]): Promise<void>;
   saveCursors(id: string, cursors: Record<string, StreamPosition>): Promise<void>;
+  /**
+   * Saves the cursors of many registrations at once: the engine sends them together where it
+   * can (one write per Redis connection instead of one per registration). One result per entry,
+   * in order.
+   */
+  saveManyCursors(entries: ReadonlyArray<CursorSave>): Promise<Array<PromiseSettledResult<void>>>;
   /** A socket is open: the TTL stops counting. */
   markConnected(id: string): Promise<void>;
   /** The socket closed: the TTL starts counting. */

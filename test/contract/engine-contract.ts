@@ -113,6 +113,18 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         assert.equal(await e.registry.get(reg.id), undefined);
       });
 
+      it('saves many registrations\' cursors at once, one result per entry, in order', async () => {
+        const e = await node();
+        const regs = [registration(1), registration(2), registration(3)];
+        for (const r of regs) await e.registry.create(r, 10);
+        const entries = regs.map((r, i) => ({ id: r.id, cursors: { [`t${i}`]: { offset: i + 1, epoch: `E${i}` } } }));
+        // An id that is not (or no longer) registered is not an error, and is not created.
+        const results = await e.registry.saveManyCursors([...entries, { id: 'gone', cursors: { t: { offset: 9, epoch: 'E' } } }]);
+        assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+        for (const [i, r] of regs.entries()) assert.deepEqual((await e.registry.get(r.id))?.cursors, entries[i]!.cursors);
+        assert.equal(await e.registry.get('gone'), undefined);
+      });
+
       it('expires a registration left unconnected for the TTL', async () => {
         const e = await node();
         const reg = registration(1);

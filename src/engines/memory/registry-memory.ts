@@ -1,6 +1,6 @@
 import { HeraldError } from '../../errors.js';
 import type { StreamPosition } from '../../core/message.js';
-import type { Registration, Registry } from '../registry.js';
+import type { CursorSave, Registration, Registry } from '../registry.js';
 
 interface Entry {
   reg: Registration;
@@ -53,6 +53,10 @@ export class MemoryRegistry implements Registry {
   async saveCursors(id: string, cursors: Record<string, StreamPosition>): Promise<void> {
     const e = this.#live(id);
     if (e) e.reg.cursors = { ...cursors };
+  }
+
+  saveManyCursors(entries: ReadonlyArray<CursorSave>): Promise<Array<PromiseSettledResult<void>>> {
+    return Promise.allSettled(entries.map((e) => this.saveCursors(e.id, e.cursors)));
   }
 
   async markConnected(id: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { HeraldError } from '../../errors.js';
+import { Cluster } from 'ioredis';
 import type { RedisClient } from './connection.js';
 
 // Redis replies that mean "not now" rather than "your command is wrong".
@@ -39,6 +40,22 @@ export class RedisLink {
 
   usable(): boolean {
     return this.client.status === 'ready';
+  }
+
+  /**
+   * Runs `fn` with the client's sockets corked, so the commands it sends synchronously leave in
+   * one write per connection instead of one each (a manual pipeline; ioredis's autopipelining
+   * mis-routes EVALSHA in Cluster mode, redis/ioredis#2109). Replies and errors stay per command.
+   */
+  corked<T>(fn: () => T): T {
+    const clients = this.client instanceof Cluster ? this.client.nodes() : [this.client];
+    const streams = clients.map((c) => c.stream).filter((s) => s !== undefined && s.writable);
+    for (const s of streams) s.cork();
+    try {
+      return fn();
+    } finally {
+      for (const s of streams) s.uncork();
+    }
   }
 
   async call<T>(fn: (client: RedisClient) => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { StreamPosition, UserId } from '../../core/message.js';
 import { HeraldError } from '../../errors.js';
-import type { Registration, Registry } from '../registry.js';
+import type { CursorSave, Registration, Registry } from '../registry.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
 import { connectionScript, deleteScript, reserveScript, rescoreScript, updateScript, writeScript } from './registry-scripts.js';
@@ -73,6 +73,11 @@ export class RedisRegistry implements Registry {
 
   async saveCursors(id: string, cursors: Record<string, StreamPosition>): Promise<void> {
     await this.#link.call((c) => updateScript.run(c, [this.#keys.registration(id)], ['cursors', JSON.stringify(cursors)]));
+  }
+
+  saveManyCursors(entries: ReadonlyArray<CursorSave>): Promise<Array<PromiseSettledResult<void>>> {
+    // Issued with the sockets corked: the commands leave in one write per connection.
+    return Promise.allSettled(this.#link.corked(() => entries.map((e) => this.saveCursors(e.id, e.cursors))));
   }
 
   async markConnected(id: string): Promise<void> {
