@@ -12,10 +12,10 @@ import { availableParallelism } from 'node:os';
 import { cpuMicros, machineCpu, type MachineCpu } from './proc-stats.js';
 import { LoadgenProcess } from './loadgen-process.js';
 import { startRedis, type RedisProcess } from './redis-process.js';
-import { startServer, type RunningServer } from './servers.js';
+import { socketWrites, startServer, type RunningServer } from './servers.js';
 import type { DeliveryResult, FanoutCommand } from './loadgen-protocol.js';
 import type { CaseResult, Scale } from './scenarios.js';
-import { deliveryMetrics, type Metrics } from './metrics.js';
+import { deliveryMetrics, perWrite, type Metrics } from './metrics.js';
 
 export interface ClusterContext {
   readonly root: string;
@@ -157,13 +157,18 @@ async function measureLayout(ctx: ClusterContext, layout: Layout): Promise<CaseR
     ctx.progress(`${layout.label}: warm-up`);
     await loadgen.deliver(burst);
     ctx.progress(`${layout.label}: ${scale.clusterPublishes} publishes to S=${subscribers}`);
+    // Node a's socket writes, read just outside the CPU window.
+    const writesBefore = await socketWrites(nodes[0]!);
     const start = mark(nodes, redis, loadgen);
     const result = await loadgen.deliver({ ...burst, publishes: scale.clusterPublishes });
     const end = mark(nodes, redis, loadgen);
+    const writesAfter = await socketWrites(nodes[0]!);
+    const writes = writesBefore === undefined || writesAfter === undefined ? undefined : writesAfter - writesBefore;
+    const nodeADeliveries = (result.delivered * share(subscribers, nodes.length, 0)) / subscribers;
     return {
       name: `cluster ${layout.label} S=${subscribers}`,
       scenario: 'cluster',
-      metrics: metricsOf(layout, result, start, end, subscribers),
+      metrics: { ...metricsOf(layout, result, start, end, subscribers), ...perWrite(nodeADeliveries, writes) },
       window: { startUs: start.monoUs, endUs: end.monoUs },
     };
   } finally {

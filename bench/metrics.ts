@@ -83,3 +83,8 @@ export function deliveryMetrics(result: DeliveryResult, cpu: Pick<CpuWindow, 'wa
   }
   return metrics;
 }
+
+/** Messages per socket write over a delivery phase (what Herald's flush window coalesced). */
+export function perWrite(delivered: number, writes: number | undefined): Metrics {
+  return writes === undefined || writes === 0 ? {} : { messagesPerWrite: delivered / writes };
+}

@@ -36,13 +36,13 @@ function clusterTable(cases: readonly CaseSummary[]): string[] {
   const f = (name: MetricName, m: Metrics | undefined): string => formatMetric(name, m?.[name]);
   const lines = [
     '',
-    '| cluster case | deliveries/s | two / one (ceiling) | CPU/delivery node a · b | CPU % node a · b · redis · load gen | machine % · others % | lost |',
-    '|---|---|---|---|---|---|---|',
+    '| cluster case | deliveries/s | two / one (ceiling) | CPU/delivery node a · b | node a msg/write | CPU % node a · b · redis · load gen | machine % · others % | lost |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const c of cases) {
     const m = c.medians.herald;
     lines.push(
-      `| ${c.name} | ${f('throughput', m)} | ${f('scaleRatio', m)} (${f('ceilingRatio', m)}) | ${f('serverUsPerDelivery', m)} · ${f('node2UsPerDelivery', m)} | ` +
+      `| ${c.name} | ${f('throughput', m)} | ${f('scaleRatio', m)} (${f('ceilingRatio', m)}) | ${f('serverUsPerDelivery', m)} · ${f('node2UsPerDelivery', m)} | ${f('messagesPerWrite', m)} | ` +
         `${f('serverCpuPct', m)} · ${f('node2CpuPct', m)} · ${f('redisCpuPct', m)} · ${f('loadgenCpuPct', m)} | ${f('machineCpuPct', m)} · ${f('othersCpuPct', m)} | ${f('lost', m)} |`,
     );
   }

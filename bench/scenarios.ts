@@ -3,8 +3,8 @@
 // CPU read from /proc just before it and just after its reply.
 import { cpuBetween, markCpu, openFileLimit, rssKiB, type CpuWindow } from './proc-stats.js';
 import type { LoadgenProcess } from './loadgen-process.js';
-import type { RunningServer } from './servers.js';
-import { deliveryMetrics, type Metrics } from './metrics.js';
+import { socketWrites, type RunningServer } from './servers.js';
+import { deliveryMetrics, perWrite, type Metrics } from './metrics.js';
 
 export const scenarioNames = ['fanout', 'unicast', 'latency', 'idle', 'cluster'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
@@ -108,18 +108,6 @@ async function measure<T>(ctx: ScenarioContext, work: () => Promise<T>): Promise
   return { value, cpu: cpuBetween(start, end), writes };
 }
 
-/** Herald's socket_writes counter (GET /stats); undefined for the baseline. */
-async function socketWrites(server: RunningServer): Promise<number | undefined> {
-  if (server.target !== 'herald') return undefined;
-  const res = await fetch(`http://127.0.0.1:${server.port}/stats`);
-  const body = (await res.json()) as { socket_writes?: number };
-  return body.socket_writes;
-}
-
-/** Messages per socket write over a delivery phase (what the flush window coalesced). */
-function perWrite(delivered: number, writes: number | undefined): Metrics {
-  return writes === undefined || writes === 0 ? {} : { messagesPerWrite: delivered / writes };
-}
 
 async function addClients(ctx: ScenarioContext, count: number, topic: string): Promise<void> {
   await ctx.loadgen.register({ count, topics: [topic], concurrency: ctx.scale.concurrency });

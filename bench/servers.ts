@@ -110,6 +110,14 @@ export async function startListening(
   throw new Error(`${name} did not answer GET /health within ${timeoutMs} ms; see ${options.logFile}`);
 }
 
+/** Herald's socket_writes counter (GET /stats); undefined for the baseline, which has none. */
+export async function socketWrites(server: { readonly target: Target; readonly port: number }): Promise<number | undefined> {
+  if (server.target !== 'herald') return undefined;
+  const res = await fetch(`http://127.0.0.1:${server.port}/stats`);
+  const body = (await res.json()) as { socket_writes?: number };
+  return body.socket_writes;
+}
+
 /** SIGTERM, then SIGKILL after a grace period; only this child, by its PID. */
 export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
