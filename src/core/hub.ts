@@ -24,8 +24,9 @@ export interface HubOptions {
   /** Longest coalescing window while bursts pile up (ms). */
   flushWindowMs: number;
   /**
-   * After each flush that wrote something: deliveries made, sockets written (a socket written
-   * twice in one flush is corked: one write), and the oldest message's publish time.
+   * After each flush that wrote something: deliveries made, socket writes (a socket written
+   * more than once in one flush: its first write, then one corked write for the rest), and the
+   * oldest message's publish time.
    */
   onFlush?: (deliveries: number, writes: number, firstTs: number) => void;
 }
@@ -59,7 +60,7 @@ export class Hub {
   #seq = 0;
   /** Numbers each flush, so a session can tell its first write of a flush from later ones. */
   #flushId = 0;
-  /** Sockets written since the last onFlush report. */
+  /** Socket writes since the last onFlush report. */
   #writes = 0;
   #onFlushImmediate = (): void => this.flush();
 
@@ -314,11 +315,16 @@ export class Hub {
    * again in the same flush is corked, so its later writes leave together when the flush ends.
    */
   #send(s: Session, buf: Buffer, messages: number, touched: Session[]): number {
-    const first = s.flushMark !== this.#flushId;
-    if (first) s.flushMark = this.#flushId;
-    else if (s.cork()) touched.push(s);
+    // Writes that reach the kernel: the first of the flush, and one more for all the corked rest.
+    let newWrite = s.flushMark !== this.#flushId;
+    if (newWrite) {
+      s.flushMark = this.#flushId;
+    } else if (s.cork()) {
+      touched.push(s);
+      newWrite = true;
+    }
     if (!s.write(buf)) return 0;
-    if (first) this.#writes++;
+    if (newWrite) this.#writes++;
     return messages;
   }
 

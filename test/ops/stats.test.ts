@@ -53,6 +53,17 @@ describe('GET /stats', () => {
     const later = (await request<StatsBody>(srv.base, 'GET', '/stats')).body;
     assert.equal(later.deliveries - s.deliveries, 12);
     assert.equal(later.socket_writes - s.socket_writes, 3);
+
+    // Two topics in one flush: a socket following both gets its first write, then one corked
+    // write for the rest. 2 messages to "big" and 1 to "mid": 8 deliveries in 2 + 2 + 1 writes.
+    const mixed = await request(srv.base, 'POST', '/publish/batch', { messages: [{ topic: 'big', message: 'e' }, { topic: 'mid', message: 'f' }, { topic: 'big', message: 'g' }] });
+    assert.equal(mixed.status, 200);
+    await sockets[0]!.take(3);
+    await sockets[1]!.take(3);
+    await sockets[2]!.take(2);
+    const last = (await request<StatsBody>(srv.base, 'GET', '/stats')).body;
+    assert.equal(last.deliveries - later.deliveries, 8);
+    assert.equal(last.socket_writes - later.socket_writes, 5);
     for (const ws of sockets) await ws.closeAndWait();
   });
 });
