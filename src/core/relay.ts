@@ -33,6 +33,7 @@ export class Relay {
   readonly nodeId: string;
   #cursorTimer: NodeJS.Timeout | undefined;
   #localCounter = 0;
+  #savingCursors = false;
 
   constructor(engine: Engine, config: Config, log: Logger, stats: RelayStats) {
     const relay = this;
@@ -64,7 +65,9 @@ export class Relay {
       if (status.type === 'reset') void this.#writeBack();
     });
     if (engine.name !== 'memory') {
-      this.#cursorTimer = setInterval(() => void this.saveLiveCursors(), config.cursorSaveMs);
+      this.#cursorTimer = setInterval(() => {
+        this.saveLiveCursors().catch((err: unknown) => this.log.warn({ err }, 'a cursor save round failed'));
+      }, config.cursorSaveMs);
       this.#cursorTimer.unref();
     }
   }
@@ -223,28 +226,40 @@ export class Relay {
 
   /** Saves the changed cursors of every live session (redis engine: a node crash then loses nothing). */
   async saveLiveCursors(): Promise<void> {
-    const changed: Array<{ id: string; cursors: Record<string, StreamPosition>; session: Session }> = [];
-    for (const s of this.hub.sessions()) {
-      if (s.closed) continue;
-      const cursors = this.cursorsOf(s);
-      const json = JSON.stringify(cursors);
-      if (json === s.savedCursors) continue;
-      s.savedCursors = json;
-      changed.push({ id: s.id, cursors, session: s });
+    // A round still waiting on a slow engine is not overtaken: a later round could otherwise
+    // land before it, and its older cursors would overwrite newer ones.
+    if (this.#savingCursors) return;
+    this.#savingCursors = true;
+    try {
+      const changed: Array<{ id: string; cursors: Record<string, StreamPosition>; session: Session }> = [];
+      for (const s of this.hub.sessions()) {
+        if (s.closed) continue;
+        const cursors = this.cursorsOf(s);
+        const json = JSON.stringify(cursors);
+        if (json === s.savedCursors) continue;
+        s.savedCursors = json;
+        changed.push({ id: s.id, cursors, session: s });
+      }
+      // Every chunk is sent in this tick (one write per Redis connection each), so the saves
+      // go out in order, ahead of any save a disconnect makes afterwards.
+      const chunks: Array<typeof changed> = [];
+      for (let i = 0; i < changed.length; i += CURSOR_SAVE_CHUNK) chunks.push(changed.slice(i, i + CURSOR_SAVE_CHUNK));
+      const sent = chunks.map((chunk) => this.engine.registry.saveManyCursors(chunk));
+      let failed = 0;
+      for (const [k, pending] of sent.entries()) {
+        const results = await pending.catch((err: unknown) => chunks[k]!.map(() => ({ status: 'rejected' as const, reason: err })));
+        results.forEach((r, j) => {
+          if (r.status === 'fulfilled') return;
+          failed++;
+          chunks[k]![j]!.session.savedCursors = ''; // try again next round
+        });
+      }
+      if (failed > 0) this.log.debug({ failed }, 'cursor save failed for some sessions');
+    } finally {
+      this.#savingCursors = false;
     }
-    // Sent together, a bounded number at a time (one write per Redis connection per chunk).
-    let failed = 0;
-    for (let i = 0; i < changed.length; i += CURSOR_SAVE_CHUNK) {
-      const chunk = changed.slice(i, i + CURSOR_SAVE_CHUNK);
-      const results = await this.engine.registry.saveManyCursors(chunk);
-      results.forEach((r, j) => {
-        if (r.status === 'fulfilled') return;
-        failed++;
-        chunk[j]!.session.savedCursors = ''; // try again next round
-      });
-    }
-    if (failed > 0) this.log.debug({ failed }, 'cursor save failed for some sessions');
   }
+
 
 
   close(): void {

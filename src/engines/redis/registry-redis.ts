@@ -75,7 +75,7 @@ export class RedisRegistry implements Registry {
     await this.#link.call((c) => updateScript.run(c, [this.#keys.registration(id)], ['cursors', JSON.stringify(cursors)]));
   }
 
-  saveManyCursors(entries: ReadonlyArray<CursorSave>): Promise<Array<PromiseSettledResult<void>>> {
+  async saveManyCursors(entries: ReadonlyArray<CursorSave>): Promise<Array<PromiseSettledResult<void>>> {
     // Issued with the sockets corked: the commands leave in one write per connection.
     return Promise.allSettled(this.#link.corked(() => entries.map((e) => this.saveCursors(e.id, e.cursors))));
   }
