@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { cpuMicros, machineCpu, type MachineCpu } from './proc-stats.js';
 import { LoadgenProcess } from './loadgen-process.js';
 import { startRedis, type RedisProcess } from './redis-process.js';
-import { socketWrites, startServer, type RunningServer } from './servers.js';
+import { deliveryCounters, startServer, type RunningServer } from './servers.js';
 import type { DeliveryResult, FanoutCommand } from './loadgen-protocol.js';
 import type { CaseResult, Scale } from './scenarios.js';
 import { deliveryMetrics, perWrite, type Metrics } from './metrics.js';
@@ -157,18 +157,16 @@ async function measureLayout(ctx: ClusterContext, layout: Layout): Promise<CaseR
     ctx.progress(`${layout.label}: warm-up`);
     await loadgen.deliver(burst);
     ctx.progress(`${layout.label}: ${scale.clusterPublishes} publishes to S=${subscribers}`);
-    // Node a's socket writes, read just outside the CPU window.
-    const writesBefore = await socketWrites(nodes[0]!);
+    // Node a's deliveries and socket writes, read just outside the CPU window.
+    const before = await deliveryCounters(nodes[0]!);
     const start = mark(nodes, redis, loadgen);
     const result = await loadgen.deliver({ ...burst, publishes: scale.clusterPublishes });
     const end = mark(nodes, redis, loadgen);
-    const writesAfter = await socketWrites(nodes[0]!);
-    const writes = writesBefore === undefined || writesAfter === undefined ? undefined : writesAfter - writesBefore;
-    const nodeADeliveries = (result.delivered * share(subscribers, nodes.length, 0)) / subscribers;
+    const after = await deliveryCounters(nodes[0]!);
     return {
       name: `cluster ${layout.label} S=${subscribers}`,
       scenario: 'cluster',
-      metrics: { ...metricsOf(layout, result, start, end, subscribers), ...perWrite(nodeADeliveries, writes) },
+      metrics: { ...metricsOf(layout, result, start, end, subscribers), ...perWrite(before, after) },
       window: { startUs: start.monoUs, endUs: end.monoUs },
     };
   } finally {

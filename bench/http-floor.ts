@@ -7,11 +7,11 @@
 //   node dist/bench/http-floor.js [--requests 30000] [--runs 3] [--users 10000]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuMicros } from './proc-stats.js';
+import { cpuMicros, openFileLimit } from './proc-stats.js';
 import { HttpConnection } from './raw-http-client.js';
 import { RawSubscriber } from './raw-ws-client.js';
 import { commandFor, freePort, pinned, startListening } from './servers.js';
@@ -71,7 +71,7 @@ async function drive(connections: HttpConnection[], count: number, body: () => s
   );
 }
 
-async function measureLayer(layer: Layer, logDir: string): Promise<{ usPerRequest: number; perSecond: number; delivered: number }> {
+async function measureLayer(layer: Layer, logDir: string): Promise<{ usPerRequest: number; perSecond: number; delivered: number; expected: number }> {
   const port = await freePort();
   const server = await startListening(layer.name, layer.command(port), port, { cwd: root, logFile: join(logDir, `${port}.log`) });
   const subscribers: RawSubscriber[] = [];
@@ -104,21 +104,29 @@ async function measureLayer(layer: Layer, logDir: string): Promise<{ usPerReques
     const deadline = performance.now() + 5000;
     while (received() < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const c of connections) c.close();
-    return { usPerRequest: median(samples), perSecond: median(rates), delivered: received() - expected };
+    return { usPerRequest: median(samples), perSecond: median(rates), delivered: received(), expected };
   } finally {
     for (const s of subscribers) s.destroy();
     await server.stop();
   }
 }
 
-// This process is the client: core 1, every thread.
-execFileSync('taskset', ['-apc', '1', String(process.pid)], { stdio: 'ignore' });
+// Each connected user is a socket here and in the server; the connections need a few more.
+const needed = users + CONCURRENCY + 64;
+const limit = openFileLimit();
+if (limit < needed) {
+  console.error(`http-floor: --users ${users} needs ${needed} open files; RLIMIT_NOFILE is ${limit} (raise it with ulimit -n, or lower --users)`);
+  process.exit(2);
+}
+// This process is the client: core 1, every thread (the server gets core 0).
+if (availableParallelism() < 2) console.error('http-floor: fewer than 2 cores: client and server share one, the figures include the client');
+else execFileSync('taskset', ['-apc', '1', String(process.pid)], { stdio: ['ignore', 'ignore', 'inherit'] });
 const logDir = mkdtempSync(join(tmpdir(), 'herald-http-floor-'));
 console.log(`server CPU per POST /publish, median of ${runs} × ${requests} requests, ${CONCURRENCY} in flight (server on core 0, client on core 1)\n`);
-console.log('| server | CPU per request | requests/s | lost |');
+console.log('| server | CPU per request | requests/s | lost · unexpected |');
 console.log('|---|---|---|---|');
 for (const layer of layers) {
   const r = await measureLayer(layer, logDir);
-  const lost = layer.users > 0 ? String(Math.max(0, -r.delivered)) : '–';
-  console.log(`| ${layer.name} | ${r.usPerRequest.toFixed(1)} µs | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${lost} |`);
+  const check = layer.users > 0 ? `${Math.max(0, r.expected - r.delivered)} · ${Math.max(0, r.delivered - r.expected)}` : '–';
+  console.log(`| ${layer.name} | ${r.usPerRequest.toFixed(1)} µs | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${check} |`);
 }

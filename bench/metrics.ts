@@ -2,6 +2,7 @@
 // BENCHMARKS.md agree on what a number means.
 import type { DeliveryResult } from './loadgen-protocol.js';
 import type { CpuWindow } from './proc-stats.js';
+import type { DeliveryCounters } from './servers.js';
 
 export const metricInfo = {
   throughput: { label: 'throughput', unit: '/s', lowerIsBetter: false, digits: 0 },
@@ -84,7 +85,9 @@ export function deliveryMetrics(result: DeliveryResult, cpu: Pick<CpuWindow, 'wa
   return metrics;
 }
 
-/** Messages per socket write over a delivery phase (what Herald's flush window coalesced). */
-export function perWrite(delivered: number, writes: number | undefined): Metrics {
-  return writes === undefined || writes === 0 ? {} : { messagesPerWrite: delivered / writes };
+/** Messages per socket write over a phase, from Herald's counters before and after it. */
+export function perWrite(before: DeliveryCounters | undefined, after: DeliveryCounters | undefined): Metrics {
+  if (before === undefined || after === undefined) return {};
+  const writes = after.socketWrites - before.socketWrites;
+  return writes > 0 ? { messagesPerWrite: (after.deliveries - before.deliveries) / writes } : {};
 }

@@ -3,7 +3,7 @@
 // CPU read from /proc just before it and just after its reply.
 import { cpuBetween, markCpu, openFileLimit, rssKiB, type CpuWindow } from './proc-stats.js';
 import type { LoadgenProcess } from './loadgen-process.js';
-import { socketWrites, type RunningServer } from './servers.js';
+import { deliveryCounters, type RunningServer } from './servers.js';
 import { deliveryMetrics, perWrite, type Metrics } from './metrics.js';
 
 export const scenarioNames = ['fanout', 'unicast', 'latency', 'idle', 'cluster'] as const;
@@ -97,15 +97,14 @@ const TOPIC = 'bench';
 const SOURCE_ADDRESSES = 8;
 const CONNECT_CONCURRENCY = 64;
 
-async function measure<T>(ctx: ScenarioContext, work: () => Promise<T>): Promise<{ value: T; cpu: CpuWindow; writes: number | undefined }> {
-  // Herald counts its socket writes; read outside the CPU window so the reads cost it nothing.
-  const writesBefore = await socketWrites(ctx.server);
+async function measure<T>(ctx: ScenarioContext, work: () => Promise<T>): Promise<{ value: T; cpu: CpuWindow; perWrite: Metrics }> {
+  // Herald counts its deliveries and socket writes; read outside the CPU window so the reads cost it nothing.
+  const before = await deliveryCounters(ctx.server);
   const start = markCpu(ctx.server.pid, ctx.loadgen.pid);
   const value = await work();
   const end = markCpu(ctx.server.pid, ctx.loadgen.pid);
-  const writesAfter = await socketWrites(ctx.server);
-  const writes = writesBefore === undefined || writesAfter === undefined ? undefined : writesAfter - writesBefore;
-  return { value, cpu: cpuBetween(start, end), writes };
+  const after = await deliveryCounters(ctx.server);
+  return { value, cpu: cpuBetween(start, end), perWrite: perWrite(before, after) };
 }
 
 
@@ -136,11 +135,11 @@ async function fanout(ctx: ScenarioContext): Promise<CaseResult[]> {
     ctx.progress(`warm-up S=${size}`);
     await ctx.loadgen.deliver({ ...burst, publishes: 10 });
     ctx.progress(`burst of ${publishes} publishes to S=${size}`);
-    const { value, cpu, writes } = await measure(ctx, () => ctx.loadgen.deliver({ ...burst, publishes }));
+    const { value, cpu, perWrite: writeMetrics } = await measure(ctx, () => ctx.loadgen.deliver({ ...burst, publishes }));
     cases.push({
       name: `fanout S=${size}`,
       scenario: 'fanout',
-      metrics: { ...deliveryMetrics(value, cpu), ...perWrite(value.delivered, writes), connections: size },
+      metrics: { ...deliveryMetrics(value, cpu), ...writeMetrics, connections: size },
       window: windowOf(cpu),
     });
   }
@@ -164,12 +163,12 @@ async function unicast(ctx: ScenarioContext): Promise<CaseResult[]> {
     ctx.progress(`warm-up unicast, batch ${batchSize}`);
     await ctx.loadgen.deliver({ ...base, batchSize, publishes: Math.min(publishes, batchSize * 200) });
     ctx.progress(`${publishes} unicast publishes, batch ${batchSize}`);
-    const { value, cpu, writes } = await measure(ctx, () => ctx.loadgen.deliver({ ...base, batchSize, publishes }));
+    const { value, cpu, perWrite: writeMetrics } = await measure(ctx, () => ctx.loadgen.deliver({ ...base, batchSize, publishes }));
     const name = batchSize === 1 ? `unicast U=${scale.unicastUsers}` : `unicast batch=${batchSize} U=${scale.unicastUsers}`;
     cases.push({
       name,
       scenario: 'unicast',
-      metrics: { ...deliveryMetrics(value, cpu), ...perWrite(value.delivered, writes), connections: scale.unicastUsers },
+      metrics: { ...deliveryMetrics(value, cpu), ...writeMetrics, connections: scale.unicastUsers },
       window: windowOf(cpu),
     });
   }
@@ -189,13 +188,13 @@ async function latency(ctx: ScenarioContext): Promise<CaseResult[]> {
   };
   await ctx.loadgen.deliver({ ...steady, durationMs: 500 });
   ctx.progress(`${scale.latencyRate} msg/s for ${scale.latencyDurationMs / 1000} s`);
-  const { value, cpu, writes } = await measure(ctx, () => ctx.loadgen.deliver({ ...steady, durationMs: scale.latencyDurationMs }));
+  const { value, cpu, perWrite: writeMetrics } = await measure(ctx, () => ctx.loadgen.deliver({ ...steady, durationMs: scale.latencyDurationMs }));
   const name = `latency ${scale.latencyRate} msg/s S=${scale.latencySubscribers}`;
   return [
     {
       name,
       scenario: 'latency',
-      metrics: { ...deliveryMetrics(value, cpu), ...perWrite(value.delivered, writes), connections: scale.latencySubscribers },
+      metrics: { ...deliveryMetrics(value, cpu), ...writeMetrics, connections: scale.latencySubscribers },
       window: windowOf(cpu),
     },
   ];

@@ -110,12 +110,17 @@ export async function startListening(
   throw new Error(`${name} did not answer GET /health within ${timeoutMs} ms; see ${options.logFile}`);
 }
 
-/** Herald's socket_writes counter (GET /stats); undefined for the baseline, which has none. */
-export async function socketWrites(server: { readonly target: Target; readonly port: number }): Promise<number | undefined> {
+export interface DeliveryCounters {
+  readonly deliveries: number;
+  readonly socketWrites: number;
+}
+
+/** Herald's own delivery counters (GET /stats); undefined for the baseline, which has none. */
+export async function deliveryCounters(server: { readonly target: Target; readonly port: number }): Promise<DeliveryCounters | undefined> {
   if (server.target !== 'herald') return undefined;
   const res = await fetch(`http://127.0.0.1:${server.port}/stats`);
-  const body = (await res.json()) as { socket_writes?: number };
-  return body.socket_writes;
+  const body = (await res.json()) as { deliveries: number; socket_writes: number };
+  return { deliveries: body.deliveries, socketWrites: body.socket_writes };
 }
 
 /** SIGTERM, then SIGKILL after a grace period; only this child, by its PID. */
