@@ -93,6 +93,47 @@ describe('limits and bad input on sockets', () => {
   });
 });
 
+describe('heartbeat rounds spread over the interval', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startHerald({ heartbeatMs: 1000 });
+  });
+  after(() => srv.close());
+
+  test('each socket is pinged once a round, at different times across the round', async () => {
+    const sockets: TestSocket[] = [];
+    const firstPing: number[] = [];
+    const pings: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const s = await TestSocket.open((await register(srv.base, 100 + i)).url);
+      pings.push(0);
+      s.ws.on('ping', () => {
+        if (pings[i] === 0) firstPing[i] = performance.now();
+        pings[i]!++;
+      });
+      sockets.push(s);
+    }
+    await waitFor('every socket pinged once', () => pings.every((n) => n >= 1), 5_000);
+    const earliest = Math.min(...firstPing);
+    const latest = Math.max(...firstPing);
+    // One round is 10 ticks of 100 ms, two sockets a tick: all at once would be ~0 ms apart.
+    assert.ok(latest - earliest >= 300, `first pings ${Math.round(latest - earliest)} ms apart`);
+    // No socket got a second ping before every socket had its first (one ping per round).
+    assert.ok(pings.every((n) => n <= 2), `pings per socket: ${pings.join(',')}`);
+    for (const s of sockets) await s.closeAndWait();
+  });
+
+  test('a socket that stops answering is still dropped after two rounds', async () => {
+    const s = await TestSocket.open((await register(srv.base, 200)).url, undefined, { autoPong: false });
+    const start = Date.now();
+    const closed = await s.closed;
+    assert.equal(closed.code, 1006);
+    // Pinged in round 1 and 2, dropped when round 3 reaches it: at most ~3 intervals.
+    assert.ok(Date.now() - start < 4_500, `dropped after ${Date.now() - start} ms`);
+    assert.ok(Date.now() - start >= 1_000, `dropped after only ${Date.now() - start} ms`);
+  });
+});
+
 describe('registration lifetime', () => {
   test('an unconnected registration expires after HERALD_REGISTRATION_TTL; a connected one does not', async () => {
     const srv = await startHerald({ registrationTtlMs: 300 });
