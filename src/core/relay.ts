@@ -15,7 +15,7 @@ import type { ProtocolName } from './outgoing.js';
 import { Session } from './session.js';
 import type { RelayStats } from './relay-stats.js';
 
-/** Live cursors saved per engine call (each call is one write per Redis connection). */
+/** Sessions looked at per tick when saving live cursors; their saves leave as one write per Redis connection. */
 const CURSOR_SAVE_CHUNK = 1000;
 
 /**
@@ -231,34 +231,43 @@ export class Relay {
     if (this.#savingCursors) return;
     this.#savingCursors = true;
     try {
-      const changed: Array<{ id: string; cursors: Record<string, StreamPosition>; session: Session }> = [];
-      for (const s of this.hub.sessions()) {
-        if (s.closed) continue;
-        const cursors = this.cursorsOf(s);
-        const json = JSON.stringify(cursors);
-        if (json === s.savedCursors) continue;
-        s.savedCursors = json;
-        changed.push({ id: s.id, cursors, session: s });
+      const sessions = [...this.hub.sessions()];
+      const sent: Array<Promise<number>> = [];
+      // A chunk of sessions per tick, so 100,000 of them do not hold the event loop at once.
+      for (let i = 0; i < sessions.length; i += CURSOR_SAVE_CHUNK) {
+        if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+        const chunk: Array<{ id: string; cursors: Record<string, StreamPosition>; session: Session }> = [];
+        for (let j = i; j < Math.min(i + CURSOR_SAVE_CHUNK, sessions.length); j++) {
+          const s = sessions[j]!;
+          // Closed since the round began: its disconnect saves the final cursors, after this.
+          if (s.closed) continue;
+          const cursors = this.cursorsOf(s);
+          const json = JSON.stringify(cursors);
+          if (json === s.savedCursors) continue;
+          s.savedCursors = json;
+          chunk.push({ id: s.id, cursors, session: s });
+        }
+        if (chunk.length > 0) sent.push(this.#saveChunk(chunk));
       }
-      // Every chunk is sent in this tick (one write per Redis connection each), so the saves
-      // go out in order, ahead of any save a disconnect makes afterwards.
-      const chunks: Array<typeof changed> = [];
-      for (let i = 0; i < changed.length; i += CURSOR_SAVE_CHUNK) chunks.push(changed.slice(i, i + CURSOR_SAVE_CHUNK));
-      const sent = chunks.map((chunk) => this.engine.registry.saveManyCursors(chunk));
-      let failed = 0;
-      for (const [k, pending] of sent.entries()) {
-        const results = await pending.catch((err: unknown) => chunks[k]!.map(() => ({ status: 'rejected' as const, reason: err })));
-        results.forEach((r, j) => {
-          if (r.status === 'fulfilled') return;
-          failed++;
-          chunks[k]![j]!.session.savedCursors = ''; // try again next round
-        });
-      }
+      const failed = (await Promise.all(sent)).reduce((a, b) => a + b, 0);
       if (failed > 0) this.log.debug({ failed }, 'cursor save failed for some sessions');
     } finally {
       this.#savingCursors = false;
     }
   }
+
+  /** Saves one chunk (one write per Redis connection); returns how many failed, marked for retry. */
+  async #saveChunk(chunk: Array<{ id: string; cursors: Record<string, StreamPosition>; session: Session }>): Promise<number> {
+    const results = await this.engine.registry.saveManyCursors(chunk).catch((err: unknown) => chunk.map(() => ({ status: 'rejected' as const, reason: err })));
+    let failed = 0;
+    results.forEach((r, j) => {
+      if (r.status === 'fulfilled') return;
+      failed++;
+      chunk[j]!.session.savedCursors = ''; // try again next round
+    });
+    return failed;
+  }
+
 
 
 
