@@ -54,7 +54,7 @@ export function pinned(core: number | null, nodeArgs: readonly string[]): [strin
  * Node's flags for `herald serve` as `npm start` runs it (package.json "start"; a test keeps
  * the two in step), so Herald is measured with the V8 settings it ships with.
  */
-export const heraldNodeFlags: readonly string[] = ['--max-semi-space-size=4'];
+export const heraldNodeFlags: readonly string[] = ['--max-semi-space-size=8'];
 
 export function commandFor(spec: ServerSpec, port: number): [string, string[]] {
   if (spec.target === 'herald') {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The CLI entry: the compiled TypeScript lives in dist/ (npm run build).
-// `herald serve` is best run as `node --max-semi-space-size=4 bin/herald.js serve`, as npm start
+// `herald serve` is best run as `node --max-semi-space-size=8 bin/herald.js serve`, as npm start
 // does: see docs/operations.md. (Not on this line: `env -S` is missing from BusyBox images.)
 import('../dist/src/cli/index.js').catch((err) => {
   if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('dist/src/cli')) {
