@@ -4,7 +4,7 @@ import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
 import type { Recovery } from '../engines/history.js';
-import type { Registration } from '../engines/registry.js';
+import type { CursorSave, Registration } from '../engines/registry.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { checkTopics, type TopicsCheck } from '../protocol/topics.js';
@@ -14,6 +14,11 @@ import type { Message, PublishInput, StreamPosition, UserId } from './message.js
 import type { ProtocolName } from './outgoing.js';
 import { Session } from './session.js';
 import type { RelayStats } from './relay-stats.js';
+
+/** A live session's cursors on their way to the engine. */
+interface SessionCursorSave extends CursorSave {
+  readonly session: Session;
+}
 
 /** Sessions looked at per tick when saving live cursors; their saves leave as one write per Redis connection. */
 const CURSOR_SAVE_CHUNK = 1000;
@@ -236,7 +241,7 @@ export class Relay {
       // A chunk of sessions per tick, so 100,000 of them do not hold the event loop at once.
       for (let i = 0; i < sessions.length; i += CURSOR_SAVE_CHUNK) {
         if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-        const chunk: Array<{ id: string; cursors: Record<string, StreamPosition>; session: Session }> = [];
+        const chunk: SessionCursorSave[] = [];
         for (let j = i; j < Math.min(i + CURSOR_SAVE_CHUNK, sessions.length); j++) {
           const s = sessions[j]!;
           // Closed since the round began: its disconnect saves the final cursors, after this.
@@ -257,7 +262,7 @@ export class Relay {
   }
 
   /** Saves one chunk (one write per Redis connection); returns how many failed, marked for retry. */
-  async #saveChunk(chunk: Array<{ id: string; cursors: Record<string, StreamPosition>; session: Session }>): Promise<number> {
+  async #saveChunk(chunk: SessionCursorSave[]): Promise<number> {
     const results = await this.engine.registry.saveManyCursors(chunk).catch((err: unknown) => chunk.map(() => ({ status: 'rejected' as const, reason: err })));
     let failed = 0;
     results.forEach((r, j) => {
