@@ -16,6 +16,7 @@ import { healthRoutes } from './http/health.js';
 import { jsonBodyParser } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics.js';
 import { originCheck } from './http/origin.js';
+import { presenceRoutes } from './http/presence.js';
 import { publishRoutes } from './http/publish.js';
 import { registerRoutes } from './http/register.js';
 import { statsRoutes } from './http/stats.js';
@@ -74,6 +75,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(registerRoutes, { relay });
   await app.register(publishRoutes, { relay });
   await app.register(wsRoutes, { relay });
+  await app.register(presenceRoutes, { relay });
   await app.register(metricsRoutes, { relay, stats });
   await app.register(statsRoutes, { relay, stats });
   await app.register(dashboardRoutes, { apiKey: config.apiKey });

@@ -8,11 +8,13 @@ import type { CursorSave, Registration } from '../engines/registry.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { checkTopics, type TopicsCheck } from '../protocol/topics.js';
-import { encodeWelcome } from '../protocol/v1.js';
+import { encodePresenceLines, encodeWelcome, type PresenceBody } from '../protocol/v1.js';
 import { Hub } from './hub.js';
 import type { Message, PublishInput, StreamPosition, UserId } from './message.js';
 import type { ProtocolName } from './outgoing.js';
+import { presenceUser } from './presence-user.js';
 import { Session } from './session.js';
+import { topicMatcher } from './topic-pattern.js';
 import type { RelayStats } from './relay-stats.js';
 
 /** A live session's cursors on their way to the engine. */
@@ -36,6 +38,8 @@ export class Relay {
   readonly stats: RelayStats;
   /** Names this process in control events and /health. */
   readonly nodeId: string;
+  /** Topics with presence (HERALD_PRESENCE_TOPICS). */
+  readonly hasPresence: (topic: string) => boolean;
   #cursorTimer: NodeJS.Timeout | undefined;
   #localCounter = 0;
   #savingCursors = false;
@@ -51,13 +55,23 @@ export class Relay {
     this.log = log;
     this.stats = stats;
     this.nodeId = config.nodeId ?? randomBytes(4).toString('hex');
+    const hasPresence = (this.hasPresence = topicMatcher(config.presenceTopics));
+    const { presence } = engine;
     this.hub = new Hub({
       flushWindowMs: config.flushWindowMs,
       onTopicIdle: (topic) => {
         engine.broker.unsubscribe(topic).catch((err: unknown) => log.warn({ err, topic }, 'unsubscribe failed'));
       },
       onFlush: (deliveries, writes, firstTs) => stats.flushed(deliveries, writes, firstTs),
+      // Every socket holding a presence topic is a member (pending ones too: they are joining).
+      onHold: (s, topic) => {
+        if (hasPresence(topic)) presence.add(topic, s.userKey);
+      },
+      onRelease: (s, topic) => {
+        if (hasPresence(topic)) presence.remove(topic, s.userKey);
+      },
     });
+    presence.onEvent((e) => this.hub.deliverPresence(e.topic, encodePresenceLines(e.topic, e.joined.map(presenceUser), e.left.map(presenceUser))));
     engine.broker.onMessage((m) => this.hub.deliver(m));
     engine.broker.onControl((event) => {
       if (event.type !== 'kick' || event.node === this.nodeId) return;
@@ -79,6 +93,28 @@ export class Relay {
 
   checkTopics(topics: unknown): TopicsCheck {
     return checkTopics(topics, this.config);
+  }
+
+  /**
+   * May this session read `topic` (ask its presence)? It holds the topic, or the topic is
+   * public; today every topic is public. The one place the access check (DESIGN.md 6) plugs in.
+   */
+  mayRead(s: Session, topic: string): boolean {
+    return s.links.has(topic) || this.#isPublic(topic);
+  }
+
+  /** Until access control lands (HERALD_PUBLIC_TOPICS), every topic is public, as in the tutorial. */
+  #isPublic(_topic: string): boolean {
+    return true;
+  }
+
+  /** Who holds a presence topic, on every node; `members: false` gives the counts alone. */
+  async presence(topic: string, members: boolean): Promise<PresenceBody> {
+    if (!this.hasPresence(topic)) throw new HeraldError('presence_disabled', `Topic "${topic}" has no presence: add a pattern matching it to HERALD_PRESENCE_TOPICS (now: ${this.config.presenceTopics.join(', ') || 'none'}).`);
+    const p = await this.engine.presence.get(topic, members);
+    const body: PresenceBody = { topic, clients: p.clients, users: p.users };
+    if (members) body.members = (p.members ?? []).map((m) => ({ user: presenceUser(m.user), clients: m.clients }));
+    return body;
   }
 
   async register(userId: UserId, topics: string[] | undefined): Promise<Registration> {
@@ -321,6 +357,8 @@ export class Relay {
       if (s.closed || s.links.get(topic) !== link) return;
       this.hub.promote(s, topic, recovery, announce && since !== undefined);
       if (since) this.stats.recovered(recovery.messages.length, recovery.complete);
+      // The join is in effect once others can see it: a `presence` asked after `ok` shows this client.
+      if (this.hasPresence(topic)) await this.engine.presence.flushed();
     } catch (err) {
       if (s.links.get(topic) === link) this.hub.unwatch(s, topic);
       throw err instanceof HeraldError ? err : new HeraldError('engine_unavailable', `could not join topic ${topic}: ${(err as Error).message}`);

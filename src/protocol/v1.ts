@@ -12,7 +12,8 @@ export type V1Request =
   | { type: 'unsubscribe'; id?: RequestId; topics: unknown }
   | { type: 'topics'; id?: RequestId; topics: unknown }
   | { type: 'ping'; id?: RequestId }
-  | { type: 'publish'; id?: RequestId; topic: string; data: unknown };
+  | { type: 'publish'; id?: RequestId; topic: string; data: unknown }
+  | { type: 'presence'; id?: RequestId; topic: string };
 
 export interface V1DecodeError {
   id?: RequestId;
@@ -76,10 +77,13 @@ export function decodeV1(text: string): V1Decoded {
       if (typeof o.topic !== 'string') return fail('bad_request', 'publish needs "topic": string', id);
       if (!('data' in o)) return fail('bad_request', 'publish needs "data"', id);
       return { ok: true, request: withId({ type: 'publish', topic: o.topic, data: o.data }) };
+    case 'presence':
+      if (typeof o.topic !== 'string') return fail('bad_request', 'presence needs "topic": string', id);
+      return { ok: true, request: withId({ type: 'presence', topic: o.topic }) };
     case undefined:
       return fail('bad_request', 'a request needs a "type"', id);
     default:
-      return fail('unknown_type', `unknown type ${JSON.stringify(o.type)?.slice(0, 40)}; expected subscribe, unsubscribe, topics, ping or publish`, id);
+      return fail('unknown_type', `unknown type ${JSON.stringify(o.type)?.slice(0, 40)}; expected subscribe, unsubscribe, topics, ping, publish or presence`, id);
   }
 }
 
@@ -108,4 +112,25 @@ export function encodeError(id: RequestId | undefined, code: string, message: st
 
 export function encodeRecovered(topic: string, position: StreamPosition, complete: boolean): string {
   return JSON.stringify({ type: 'recovered', topic, epoch: position.epoch, offset: position.offset, complete });
+}
+
+/** The body of a presence answer (HTTP) and of the herald.v1 `presence` reply. */
+export interface PresenceBody {
+  topic: string;
+  clients: number;
+  users: number;
+  members?: Array<{ user: UserId; clients: number }>;
+}
+
+export function encodePresence(id: RequestId | undefined, body: PresenceBody): string {
+  return JSON.stringify(id === undefined ? { type: 'presence', ...body } : { type: 'presence', id, ...body });
+}
+
+/** Join/leave objects for one topic, one per line (several objects may share a text frame). */
+export function encodePresenceLines(topic: string, joined: readonly UserId[], left: readonly UserId[]): string {
+  const t = JSON.stringify(topic);
+  const lines: string[] = [];
+  for (const u of joined) lines.push(`{"type":"join","topic":${t},"user":${JSON.stringify(u)}}`);
+  for (const u of left) lines.push(`{"type":"leave","topic":${t},"user":${JSON.stringify(u)}}`);
+  return lines.join('\n');
 }

@@ -5,6 +5,12 @@
 //   {t:TOPIC}:log    stream, capped         the topic's history       } publish script assigns the
 //   {t:TOPIC}:msg    pub/sub channel        live delivery (sharded)   } offset, appends, publishes
 //
+//   {t:TOPIC}:pu     hash user -> clients   presence: every node's clients of each user } one slot
+//   {t:TOPIC}:pc     integer                presence: clients in all                     } with the
+//   {t:TOPIC}:pn     sorted set node -> expiry: nodes with members here                  } channel, so
+//   {t:TOPIC}:pn:N   hash user -> clients   node N's share, removed when N expires       } join/leave
+//                                           (see presence-scripts.ts)                    } go in order
+//
 //   {r:ID}           hash {owner, user, topics, cursors, createdAt, connected, holder} with a TTL;
 //                    while connected, the holding node renews it (a lease: see registry-scripts)
 //   {u:USER}:regs    sorted set: registration ids of one user, score = expiry; the reserve
@@ -36,6 +42,19 @@ export class RedisKeys {
 
   channel(topic: string): string {
     return `${this.#p}{t:${topic}}:msg`;
+  }
+
+  presenceUsers(topic: string): string {
+    return `${this.#p}{t:${topic}}:pu`;
+  }
+
+  presenceClients(topic: string): string {
+    return `${this.#p}{t:${topic}}:pc`;
+  }
+
+  /** Nodes with members in the topic; a node's own share is this key + ':' + node. */
+  presenceNodes(topic: string): string {
+    return `${this.#p}{t:${topic}}:pn`;
   }
 
   /** Glob matching every topic's meta key (for stats). */
