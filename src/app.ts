@@ -20,6 +20,7 @@ import { presenceRoutes } from './http/presence.js';
 import { publishRoutes } from './http/publish.js';
 import { registerRoutes } from './http/register.js';
 import { statsRoutes } from './http/stats.js';
+import { topicsRoutes } from './http/topics.js';
 import { wsRoutes } from './http/ws.js';
 
 export interface Herald {
@@ -78,6 +79,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(presenceRoutes, { relay });
   await app.register(metricsRoutes, { relay, stats });
   await app.register(statsRoutes, { relay, stats });
+  await app.register(topicsRoutes, { relay });
   await app.register(dashboardRoutes, { apiKey: config.apiKey });
 
   let closed = false;

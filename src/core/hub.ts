@@ -21,7 +21,7 @@ interface TopicState {
 export interface HubOptions {
   /** Called when no session of this process wants `topic` any more. */
   onTopicIdle: (topic: string) => void;
-  /** A session started holding a topic (pending or live): for presence. */
+  /** A session started holding a topic (pending or live): for presence and the cluster view. */
   onHold?: (session: Session, topic: string) => void;
   /** A session stopped holding a topic (left it, or closed). */
   onRelease?: (session: Session, topic: string) => void;
@@ -137,14 +137,22 @@ export class Hub {
 
   unwatch(session: Session, topic: string): void {
     const st = this.#topics.get(topic);
-    if (session.links.delete(topic)) this.#options.onRelease?.(session, topic);
-    if (!st) return;
-    st.live.delete(session);
-    st.pending.delete(session);
-    if (st.live.size === 0 && st.pending.size === 0) {
-      this.#topics.delete(topic);
-      this.#options.onTopicIdle(topic);
+    const held = session.links.delete(topic);
+    if (st) {
+      st.live.delete(session);
+      st.pending.delete(session);
+      if (st.live.size === 0 && st.pending.size === 0) {
+        this.#topics.delete(topic);
+        this.#options.onTopicIdle(topic);
+      }
     }
+    if (held) this.#options.onRelease?.(session, topic);
+  }
+
+  /** Sessions of this process holding `topic` (joining or live). */
+  subscribers(topic: string): number {
+    const st = this.#topics.get(topic);
+    return st ? st.live.size + st.pending.size : 0;
   }
 
   /**

@@ -56,7 +56,7 @@ export class Relay {
     this.stats = stats;
     this.nodeId = config.nodeId ?? randomBytes(4).toString('hex');
     const hasPresence = (this.hasPresence = topicMatcher(config.presenceTopics));
-    const { presence } = engine;
+    const { presence, cluster } = engine;
     this.hub = new Hub({
       flushWindowMs: config.flushWindowMs,
       onTopicIdle: (topic) => {
@@ -65,9 +65,11 @@ export class Relay {
       onFlush: (deliveries, writes, firstTs) => stats.flushed(deliveries, writes, firstTs),
       // Every socket holding a presence topic is a member (pending ones too: they are joining).
       onHold: (s, topic) => {
+        cluster.setSubscribers(topic, this.hub.subscribers(topic));
         if (hasPresence(topic)) presence.add(topic, s.userKey);
       },
       onRelease: (s, topic) => {
+        cluster.setSubscribers(topic, this.hub.subscribers(topic));
         if (hasPresence(topic)) presence.remove(topic, s.userKey);
       },
     });

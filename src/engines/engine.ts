@@ -1,4 +1,5 @@
 import type { Broker } from './broker.js';
+import type { ClusterView } from './cluster-view.js';
 import type { History } from './history.js';
 import type { Presence } from './presence.js';
 import type { Registry } from './registry.js';
@@ -11,6 +12,8 @@ export interface Engine {
   readonly history: History;
   /** Who holds which topic, on every node (for topics with presence). */
   readonly presence: Presence;
+  /** Topics and /stats of every live node, for operators. */
+  readonly cluster: ClusterView;
   /** False while the engine's backend (Redis) is unreachable. */
   healthy(): boolean;
   /** Called with true/false whenever health changes, and after a backend came back empty. */

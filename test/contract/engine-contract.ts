@@ -511,6 +511,48 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
       });
     });
 
+    describe('cluster view', () => {
+      const names = (p: { topics: Array<{ topic: string; subscribers: number }> }): string[] => p.topics.map((t) => `${t.topic}=${t.subscribers}`);
+
+      it('lists topics with subscribers, most first, in pages', async () => {
+        const e = await node();
+        e.cluster.setSubscribers('small', 1);
+        e.cluster.setSubscribers('big', 5);
+        e.cluster.setSubscribers('mid', 3);
+        e.cluster.setSubscribers('gone', 2);
+        e.cluster.setSubscribers('gone', 0);
+        await waitFor('the counts written', async () => (await e.cluster.topics(0, 10)).total === 3);
+        assert.deepEqual(names(await e.cluster.topics(0, 2)), ['big=5', 'mid=3']);
+        assert.deepEqual(names(await e.cluster.topics(2, 2)), ['small=1']);
+        assert.equal((await e.cluster.topics(2, 2)).total, 3);
+      });
+
+      it('keeps the last reported stats of this node', async () => {
+        const e = await node();
+        await e.cluster.report('{"node":"n0"}');
+        assert.deepEqual(await e.cluster.nodeStats(), ['{"node":"n0"}']);
+      });
+
+      itMulti('sums the nodes\' subscribers; a node that stops reporting is gone within the TTL', async () => {
+        const [a, b] = [await node(), await node()];
+        a.cluster.setSubscribers('t', 2);
+        a.cluster.setSubscribers('only-a', 1);
+        b.cluster.setSubscribers('t', 3);
+        await waitFor('the sum', async () => JSON.stringify(names(await b.cluster.topics(0, 10))) === '["t=5","only-a=1"]');
+        await Promise.all([a.cluster.report('{"node":"a"}'), b.cluster.report('{"node":"b"}')]);
+        assert.deepEqual((await a.cluster.nodeStats()).sort(), ['{"node":"a"}', '{"node":"b"}']);
+        await a.close();
+        engines = engines.filter((e) => e !== a);
+        const keep = setInterval(() => void b.cluster.report('{"node":"b"}').catch(() => undefined), 200);
+        try {
+          await waitFor('A\'s share to expire', async () => JSON.stringify(names(await b.cluster.topics(0, 10))) === '["t=3"]', contractConfig.presenceTtlMs + 1_000);
+          assert.deepEqual(await b.cluster.nodeStats(), ['{"node":"b"}']);
+        } finally {
+          clearInterval(keep);
+        }
+      });
+    });
+
     describe('control', () => {
       const kick: ControlEvent = { type: 'kick', node: 'n0', clientId: 'c1', code: 4001, reason: 'unregistered' };
 

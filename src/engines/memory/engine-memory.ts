@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Engine } from '../engine.js';
 import { MemoryBroker } from './broker-memory.js';
+import { MemoryClusterView } from './cluster-view-memory.js';
 import { MemoryHistory } from './history-memory.js';
 import { MemoryPresence } from './presence-memory.js';
 import { MemoryRegistry } from './registry-memory.js';
@@ -17,6 +18,7 @@ export function createMemoryEngine(config: Pick<Config, 'registrationTtlMs' | 'h
     broker,
     history,
     presence,
+    cluster: new MemoryClusterView(),
     healthy: () => true,
     onStatus: () => {},
     async close() {

@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { Engine } from '../engine.js';
 import { RedisBroker, type EngineLog } from './broker-redis.js';
+import { RedisClusterView } from './cluster-view-redis.js';
 import { connect } from './connection.js';
 import { RedisHealth } from './health-redis.js';
 import { RedisHistory } from './history-redis.js';
@@ -42,6 +43,7 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
   });
   const presence = new RedisPresence(link, keys, { ttlMs: config.presenceTtlMs ?? 30_000, log });
   broker.onPresence((e) => presence.receive(e));
+  const cluster = new RedisClusterView(link, keys, { ttlMs: config.presenceTtlMs ?? 30_000, log });
   const health = new RedisHealth(link, broker, keys, log, options.probeIntervalMs);
   // Redis came back empty: this node's members are written back (renewal would find them gone
   // within a third of the TTL anyway; this is at once).
@@ -55,11 +57,13 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
     broker,
     history,
     presence,
+    cluster,
     healthy: () => health.healthy(),
     onStatus: (handler) => health.onStatus(handler),
     async close() {
       health.close();
       await presence.close();
+      await cluster.close();
       await registry.close();
       await broker.close();
       try {

@@ -16,6 +16,9 @@
 //   {u:USER}:regs    sorted set: registration ids of one user, score = expiry; the reserve
 //                    script counts and adds atomically here (the per-user limit)
 //   registrations    sorted set of all ids, score = expiry: count() without scanning
+//   {cluster}:topics sorted set topic -> subscribers on every node } the cluster view for operators,
+//   {cluster}:nodes  sorted set node -> expiry; :nodes:N node N's  } one slot (see
+//                    share (hash topic -> subscribers), :N:stats   } cluster-view-scripts.ts)
 //   alive            marker holding a generation: missing after Redis came back empty
 //   control          pub/sub channel (plain PUBLISH reaches every node, also on Cluster)
 //
@@ -64,6 +67,15 @@ export class RedisKeys {
 
   logOfMeta(metaKey: string): string {
     return `${metaKey.slice(0, -':meta'.length)}:log`;
+  }
+
+  clusterTopics(): string {
+    return `${this.#p}{cluster}:topics`;
+  }
+
+  /** Live nodes; a node's share is this key + ':' + node, its /stats that + ':stats'. */
+  clusterNodes(): string {
+    return `${this.#p}{cluster}:nodes`;
   }
 
   registration(id: string): string {
