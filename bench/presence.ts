@@ -29,7 +29,9 @@ const USERS = arg('users', 10_000);
 const CONNECT_COST_CLIENTS = arg('connect-clients', 2_000);
 const COUNT_REQUESTS = arg('count-requests', 1_000);
 const LIST_REQUESTS = arg('list-requests', 20);
-const TOPIC = 'room.big';
+/** `--no-presence`: the same storms on a topic without presence, to see what presence adds. */
+const PRESENCE = !process.argv.includes('--no-presence');
+const TOPIC = PRESENCE ? 'room.big' : 'plain.big';
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const round = (n: number, d = 2): number => Math.round(n * 10 ** d) / 10 ** d;
@@ -104,11 +106,12 @@ async function connectAll(nodes: RunningServer[], paths: string[], concurrency: 
   return pool(paths, concurrency, (path, i) => RawSubscriber.connect({ host: '127.0.0.1', port: nodes[i % nodes.length]!.port, path, localAddress: `127.0.0.${2 + (i % 8)}`, timeoutMs: 60_000 }));
 }
 
-async function waitForSubscribers(node: RunningServer, topic: string, n: number): Promise<void> {
+async function waitForSubscribers(node: RunningServer, topic: string, n: number, atMost = false): Promise<void> {
   const end = performance.now() + 60_000;
   for (;;) {
     const body = (await (await fetch(`http://127.0.0.1:${node.port}/topics?limit=20`)).json()) as { topics: Array<{ topic: string; subscribers: number }> };
-    if (body.topics.some((t) => t.topic === topic && t.subscribers >= n)) return;
+    const have = body.topics.find((t) => t.topic === topic)?.subscribers ?? 0;
+    if (atMost ? have <= n : have >= n) return;
     if (performance.now() > end) throw new Error(`${topic} never reached ${n} subscribers: ${JSON.stringify(body)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -121,7 +124,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { users: USERS };
   try {
     for (const id of ['a', 'b']) {
-      nodes.push(await startServer({ target: 'herald', root, core: null, logFile: join(logDir, `${id}.log`), nodeFlags: [], args: ['--redis-url', redis.url, '--node-id', id, '--presence-topics', 'room.*', '--max-connections', '100000', '--max-registrations-per-user', '10'] }));
+      nodes.push(await startServer({ target: 'herald', root, core: null, logFile: join(logDir, `${id}.log`), nodeFlags: (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), args: ['--redis-url', redis.url, '--node-id', id, '--presence-topics', 'room.*', '--max-connections', '100000', '--max-registrations-per-user', '10'] }));
     }
     const [a, b] = nodes as [RunningServer, RunningServer];
     const base = (n: RunningServer): string => `http://127.0.0.1:${n.port}`;
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
     const watcherPath = (await registerAll(b, 'watcher', 1, TOPIC))[0]!;
     const watcher = new Watcher(`ws://127.0.0.1:${b.port}${watcherPath}`);
     await new Promise((r) => watcher.ws.once('open', r));
-    await waitUntil('the watcher\'s own join', () => watcher.joins >= 1, 10_000);
+    if (PRESENCE) await waitUntil('the watcher\'s own join', () => watcher.joins >= 1, 10_000);
     watcher.reset();
 
     process.stdout.write(`registering ${USERS} users...\n`);
@@ -140,12 +143,22 @@ async function main(): Promise<void> {
     await Promise.all(nodes.map(maxStallMs));
     let t0 = performance.now();
     const clients = await connectAll(nodes, paths, 1000);
-    await waitUntil(`${USERS} joins at the watcher (have ${watcher.joins})`, () => watcher.joins >= USERS, 120_000);
+    if (PRESENCE) await waitUntil(`${USERS} joins at the watcher (have ${watcher.joins})`, () => watcher.joins >= USERS, 120_000);
+    else await waitForSubscribers(a, TOPIC, USERS + 1);
     const joinMs = performance.now() - t0;
     const joinStalls = await Promise.all(nodes.map(maxStallMs));
     results['join storm'] = { ms: round(joinMs, 0), joins: watcher.joins, frames: watcher.joinFrames, users_per_frame: round(watcher.joins / watcher.joinFrames, 1), max_stall_ms: joinStalls };
     process.stdout.write(`join storm: ${JSON.stringify(results['join storm'])}\n`);
 
+    if (!PRESENCE) {
+      await Promise.all(nodes.map(maxStallMs));
+      t0 = performance.now();
+      for (const c of clients) c.destroy();
+      await waitForSubscribers(a, TOPIC, 1, true);
+      results['leave storm'] = { ms: round(performance.now() - t0, 0), max_stall_ms: await Promise.all(nodes.map(maxStallMs)) };
+      process.stdout.write(`leave storm: ${JSON.stringify(results['leave storm'])}\n`);
+      return;
+    }
     // Counts and members of a 10,000-member topic.
     const counts: number[] = [];
     for (let i = 0; i < COUNT_REQUESTS; i++) {
