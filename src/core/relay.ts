@@ -224,13 +224,21 @@ export class Relay {
   async unsubscribe(s: Session, topics: string[]): Promise<void> {
     for (const t of topics) this.hub.unwatch(s, t);
     await this.#persistTopics(s);
+    await this.#presenceWritten(topics);
   }
 
   /** Replaces the topic list: leaves what is gone, joins what is new (from now). */
   async setTopics(s: Session, topics: string[]): Promise<void> {
     const wanted = new Set(topics);
-    for (const t of s.links.topics()) if (!wanted.has(t)) this.hub.unwatch(s, t);
+    const gone = s.links.topics().filter((t) => !wanted.has(t));
+    for (const t of gone) this.hub.unwatch(s, t);
     await this.#joinAll(s, topics.filter((t) => !s.links.has(t)), {}, false);
+    await this.#presenceWritten(gone);
+  }
+
+  /** A leave is in effect once others can see it (`ok` after it, then `presence`, shows it). */
+  async #presenceWritten(left: string[]): Promise<void> {
+    if (left.some(this.hasPresence)) await this.engine.presence.flushed();
   }
 
   /** Would adding these topics pass the per-client limit? */
