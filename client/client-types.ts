@@ -49,6 +49,26 @@ export interface HeraldClientEvents {
   /** Every new message of every topic this connection receives, subscribed here or at registration. */
   message: [message: HeraldMessage];
   recovered: [recovery: Recovery];
+  /** A user's first client joined a presence topic this connection holds (HERALD_PRESENCE_TOPICS). */
+  join: [event: PresenceChange];
+  /** A user's last client left a presence topic this connection holds. */
+  leave: [event: PresenceChange];
   /** A server error that answers no request, or a frame the client could not read. */
   error: [error: HeraldError];
+}
+
+/** A join or leave on a presence topic: one per user, not per client. */
+export interface PresenceChange {
+  topic: string;
+  user: string | number;
+}
+
+/** Who holds a presence topic, on every node ({@link HeraldClient.presence}). */
+export interface PresenceInfo {
+  topic: string;
+  /** Sockets holding it. */
+  clients: number;
+  /** Distinct users among them. */
+  users: number;
+  members: Array<{ user: string | number; clients: number }>;
 }

@@ -59,16 +59,39 @@ export interface RecoveredFrame {
   complete: boolean;
 }
 
-export type ServerFrame = WelcomeFrame | MessageFrame | OkFrame | PongFrame | ErrorFrame | RecoveredFrame;
+/** One user holding a presence topic, with how many of their clients hold it. */
+export interface PresenceMember {
+  user: string | number;
+  clients: number;
+}
+
+export interface PresenceFrame {
+  type: 'presence';
+  id?: RequestId;
+  topic: string;
+  clients: number;
+  users: number;
+  members?: PresenceMember[];
+}
+
+/** A user's first client joined (`join`) or last client left (`leave`) a presence topic. */
+export interface JoinLeaveFrame {
+  type: 'join' | 'leave';
+  topic: string;
+  user: string | number;
+}
+
+export type ServerFrame = WelcomeFrame | MessageFrame | OkFrame | PongFrame | ErrorFrame | RecoveredFrame | PresenceFrame | JoinLeaveFrame;
 
 export type ClientRequest =
   | { type: 'subscribe'; topics: string[]; since?: Record<string, Position>; id?: RequestId }
   | { type: 'unsubscribe'; topics: string[]; id?: RequestId }
   | { type: 'topics'; topics: string[]; id?: RequestId }
   | { type: 'ping'; id?: RequestId }
-  | { type: 'publish'; topic: string; data: unknown; id?: RequestId };
+  | { type: 'publish'; topic: string; data: unknown; id?: RequestId }
+  | { type: 'presence'; topic: string; id?: RequestId };
 
-const KNOWN = new Set(['welcome', 'message', 'ok', 'pong', 'error', 'recovered']);
+const KNOWN = new Set(['welcome', 'message', 'ok', 'pong', 'error', 'recovered', 'presence', 'join', 'leave']);
 
 /**
  * Splits one text frame into the server frames it holds: the server may batch several
@@ -100,6 +123,14 @@ function isFrame(value: unknown): value is ServerFrame {
   if (type === 'message') {
     const m = value as Partial<MessageFrame>;
     return typeof m.topic === 'string' && typeof m.offset === 'number' && typeof m.epoch === 'string';
+  }
+  if (type === 'join' || type === 'leave') {
+    const j = value as Partial<JoinLeaveFrame>;
+    return typeof j.topic === 'string' && (typeof j.user === 'string' || typeof j.user === 'number');
+  }
+  if (type === 'presence') {
+    const p = value as Partial<PresenceFrame>;
+    return typeof p.topic === 'string' && typeof p.clients === 'number' && typeof p.users === 'number';
   }
   if (type === 'recovered') {
     const r = value as Partial<RecoveredFrame>;

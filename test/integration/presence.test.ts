@@ -1,6 +1,8 @@
 // Presence over real sockets: counts and members, join/leave per user, plain clients untouched.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { HeraldClient } from '../../client/index.js';
+import type { PresenceChange } from '../../client/index.js';
 import { publish, register, request } from '../helpers/http.js';
 import { startHerald, type TestServer } from '../helpers/server.js';
 import { SocketPool, type TestSocket } from '../helpers/ws-client.js';
@@ -132,6 +134,31 @@ describe('presence', () => {
     s.send({ type: 'presence', id: 'd', topic: 'room.r' });
     const mine = await s.waitJson((o) => o['id'] === 'd');
     assert.deepEqual(mine['members'], [{ user: 3, clients: 1 }]);
+  });
+
+  test('the SDK: presence() and join/leave events, and no error for these frames', async () => {
+    const reg = await register(srv.base, 'sdk', []);
+    const client = new HeraldClient(reg.url);
+    const seen: string[] = [];
+    const errors: string[] = [];
+    const note = (kind: string) => (e: PresenceChange): void => void seen.push(`${kind} ${e.topic} ${String(e.user)}`);
+    client.on('join', note('join'));
+    client.on('leave', note('leave'));
+    client.on('error', (e) => errors.push(e.message));
+    try {
+      await client.connect();
+      const room = client.subscribe('room.sdk');
+      await room.ready();
+      const other = await v1(5, ['room.sdk']);
+      const p = await client.presence('room.sdk');
+      assert.deepEqual({ ...p, members: [...p.members].sort((x, y) => String(x.user).localeCompare(String(y.user))) }, { topic: 'room.sdk', clients: 2, users: 2, members: [{ user: 5, clients: 1 }, { user: 'sdk', clients: 1 }] });
+      await other.closeAndWait();
+      await waitFor('the join and leave of user 5', () => seen.includes('join room.sdk 5') && seen.includes('leave room.sdk 5'));
+      await assert.rejects(client.presence('lobby'), (err: unknown) => (err as { code?: string }).code === 'presence_disabled');
+      assert.deepEqual(errors, []);
+    } finally {
+      await client.close();
+    }
   });
 
   test('needs the API key when one is set', async () => {
