@@ -49,6 +49,10 @@ export interface HeraldClientEvents {
   /** Every new message of every topic this connection receives, subscribed here or at registration. */
   message: [message: HeraldMessage];
   recovered: [recovery: Recovery];
+  /** The backend added a topic to this client's registration: its messages arrive from now on. */
+  subscribed: [topic: string];
+  /** The server left a topic for this client (`forbidden`: the backend took the right away); a subscription to it ends with that error. */
+  unsubscribed: [topic: string, reason: string];
   /** A server error that answers no request, or a frame the client could not read. */
   error: [error: HeraldError];
 }

@@ -268,6 +268,20 @@ export class HeraldClient {
         this.#topics.replied(frame.id);
         if (!this.#requests.settle(frame)) this.#events.emit('error', new HeraldError(frame.code, frame.message));
         return;
+      case 'subscribed':
+        this.#topics.want(frame.topic);
+        this.#events.emit('subscribed', frame.topic);
+        return;
+      case 'unsubscribed': {
+        // Gone on the server's side: not asked for again, and its subscription ends.
+        this.#topics.drop(frame.topic, true);
+        this.#positions.delete(frame.topic);
+        const entry = this.#subscriptions.get(frame.topic);
+        this.#subscriptions.delete(frame.topic);
+        entry?.control.end(new HeraldError(frame.reason === 'forbidden' ? 'forbidden' : 'unsubscribed', `the server left ${frame.topic} (${frame.reason})`));
+        this.#events.emit('unsubscribed', frame.topic, frame.reason);
+        return;
+      }
     }
   }
 

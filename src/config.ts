@@ -20,9 +20,11 @@ export interface Config {
   maxBufferedBytes: number;
   heartbeatMs: number;
   clientPublish: string[];
+  publicTopics: string[];
   clientRate: number;
   maxConnections: number;
   maxRegistrationsPerUser: number;
+  maxRegistrations: number;
   defaultTopics: string[];
   flushWindowMs: number;
   cursorSaveMs: number;
@@ -118,10 +120,12 @@ export const settings = [
   s('maxTopicLength', 'HERALD_MAX_TOPIC_LENGTH', 'max-topic-length', 256, int(1, 256), 'characters in a topic name'),
   s('maxBufferedBytes', 'HERALD_MAX_BUFFERED_BYTES', 'max-buffered-bytes', 1024 * 1024, within(bytes, 1024, GIB, size), 'unsent bytes per socket before it is closed as a slow consumer (4008)'),
   s('heartbeatMs', 'HERALD_HEARTBEAT', 'heartbeat', 25_000, within(duration, 100, DAY, ms), 'ping interval; a socket silent for two rounds is dropped'),
-  s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to (e.g. chat.*); empty = none'),
+  s('publicTopics', 'HERALD_PUBLIC_TOPICS', 'public-topics', ['*'], list, 'topic patterns any client may read (* = all, {user} = the client\'s user id, e.g. news.*,user.{user}.*); others need the registration\'s topics or grants'),
+  s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to, if they may also read them (e.g. chat.*, room.{user}); empty = none'),
   s('clientRate', 'HERALD_CLIENT_RATE', 'client-rate', 100, int(1), 'messages per second a client may send (close 1008 beyond)'),
   s('maxConnections', 'HERALD_MAX_CONNECTIONS', 'max-connections', 200_000, int(1), 'WebSocket connections per process (503 beyond)'),
-  s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold (429 beyond)'),
+  s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold; a new one evicts the least recently connected one without a socket (429 only when all are connected)'),
+  s('maxRegistrations', 'HERALD_MAX_REGISTRATIONS', 'max-registrations', 1_000_000, int(1), 'registrations stored in all (per process on memory, per cluster on Redis; 503 beyond)'),
   s('defaultTopics', 'HERALD_DEFAULT_TOPICS', 'default-topics', ['cats'], list, 'topics of a registration that names none (the tutorial\'s "cats")'),
   s('flushWindowMs', 'HERALD_FLUSH_WINDOW', 'flush-window', 2, within(duration, 0, 1000, ms), 'longest time frames may wait to be coalesced under heavy load'),
   s('cursorSaveMs', 'HERALD_CURSOR_SAVE', 'cursor-save', 1000, within(duration, 100, 3_600_000, ms), 'how often live cursors are saved to the engine (redis engine)'),

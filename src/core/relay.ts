@@ -4,11 +4,13 @@ import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
 import type { Recovery } from '../engines/history.js';
+import type { ControlEvent } from '../engines/broker.js';
 import type { CursorSave, Registration } from '../engines/registry.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { checkTopics, type TopicsCheck } from '../protocol/topics.js';
-import { encodeWelcome } from '../protocol/v1.js';
+import { encodeSubscribed, encodeUnsubscribed, encodeWelcome } from '../protocol/v1.js';
+import { AccessPolicy, type Rights } from './access.js';
 import { Hub } from './hub.js';
 import type { Message, PublishInput, StreamPosition, UserId } from './message.js';
 import type { ProtocolName } from './outgoing.js';
@@ -34,6 +36,8 @@ export class Relay {
   readonly config: Config;
   readonly log: Logger;
   readonly stats: RelayStats;
+  /** Who may read what: every way in asks it (DESIGN.md 6). */
+  readonly access: AccessPolicy;
   /** Names this process in control events and /health. */
   readonly nodeId: string;
   #cursorTimer: NodeJS.Timeout | undefined;
@@ -50,6 +54,7 @@ export class Relay {
     this.config = config;
     this.log = log;
     this.stats = stats;
+    this.access = new AccessPolicy(config);
     this.nodeId = config.nodeId ?? randomBytes(4).toString('hex');
     this.hub = new Hub({
       flushWindowMs: config.flushWindowMs,
@@ -60,9 +65,14 @@ export class Relay {
     });
     engine.broker.onMessage((m) => this.hub.deliver(m));
     engine.broker.onControl((event) => {
-      if (event.type !== 'kick' || event.node === this.nodeId) return;
+      if (event.node === this.nodeId) return;
       const s = this.hub.get(event.clientId);
-      if (!s || (event.before !== undefined && s.connectedAt >= event.before)) return;
+      if (!s) return;
+      if (event.type === 'rights') {
+        this.#applyRights(s, event.topics, event.grants);
+        return;
+      }
+      if (event.before !== undefined && s.connectedAt >= event.before) return;
       this.log.info({ client: s.id, code: event.code }, 'closing socket: %s', event.reason);
       s.close(event.code, event.reason, event.code === CloseCode.unregistered ? 'unregistered' : 'replaced');
     });
@@ -81,17 +91,75 @@ export class Relay {
     return checkTopics(topics, this.config);
   }
 
-  async register(userId: UserId, topics: string[] | undefined): Promise<Registration> {
+  async register(userId: UserId, topics: string[] | undefined, grants: string[] = []): Promise<Registration> {
     const reg: Registration = {
       id: randomBytes(16).toString('hex'),
       userId,
       topics: topics ?? [...this.config.defaultTopics],
+      grants,
       cursors: {},
       createdAt: Date.now(),
     };
-    await this.engine.registry.create(reg, this.config.maxRegistrationsPerUser);
+    const { evicted } = await this.engine.registry.create(reg, { perUser: this.config.maxRegistrationsPerUser, total: this.config.maxRegistrations });
     this.stats.registered();
+    // The evicted registration had no live socket; one that connected meanwhile is closed as unregistered.
+    if (evicted !== undefined) {
+      this.log.info({ user: String(userId) }, 'evicted the least recently connected registration of the user');
+      this.hub.get(evicted)?.close(CloseCode.unregistered, 'unregistered', 'unregistered');
+      await this.#kick(evicted, CloseCode.unregistered, 'unregistered');
+    }
     return reg;
+  }
+
+  /** The rights of a registration (or, later, a token). */
+  rightsOf(reg: Registration): Rights {
+    return this.access.rights(reg.userId, reg.topics, reg.grants);
+  }
+
+  /**
+   * PATCH /register/:id: replaces the backend's topics and/or grants, stored at once with what
+   * the client will hold on its next connection; a live socket, on whichever node, follows now.
+   * Undefined when the registration does not exist.
+   */
+  async updateRights(id: string, change: { topics?: string[] | undefined; grants?: string[] | undefined }): Promise<Registration | undefined> {
+    const before = await this.engine.registry.get(id);
+    if (!before) return undefined;
+    const rights = this.access.rights(before.userId, change.topics ?? before.topics, change.grants ?? before.grants);
+    const added = (change.topics ?? []).filter((t) => !before.topics.includes(t));
+    const held = [...new Set([...(before.held ?? before.topics).filter((t) => rights.mayHold(t)), ...added])].slice(0, this.config.maxTopics);
+    const reg = await this.engine.registry.update(id, { ...change, held });
+    if (!reg) return undefined;
+    const s = this.hub.get(id);
+    if (s) this.#applyRights(s, reg.topics, reg.grants);
+    const event: ControlEvent = { type: 'rights', node: this.nodeId, clientId: id, topics: reg.topics, grants: reg.grants };
+    try {
+      await this.engine.broker.sendControl(event);
+    } catch (err) {
+      this.log.warn({ err }, 'could not send a rights change to other nodes');
+    }
+    return reg;
+  }
+
+  /**
+   * A live session's rights changed: it leaves what it may no longer hold and joins the topics
+   * the backend added, from now. herald.v1 clients are told each (`unsubscribed`, `subscribed`).
+   */
+  #applyRights(s: Session, topics: string[], grants: string[]): void {
+    this.serialize(s, async () => {
+      if (s.closed) return;
+      const old = s.rights;
+      s.rights = this.access.rights(s.userId, topics, grants);
+      const v1 = s.protocol === 'herald.v1';
+      for (const t of s.links.topics()) {
+        if (s.rights.mayHold(t)) continue;
+        this.hub.unwatch(s, t);
+        if (v1) s.reply(encodeUnsubscribed(t, 'forbidden'));
+      }
+      const room = Math.max(0, this.config.maxTopics - s.links.size);
+      const join = topics.filter((t) => !old.topics.includes(t) && !s.links.has(t)).slice(0, room);
+      await this.#joinAll(s, join, {}, false);
+      if (v1) for (const t of join) if (s.links.has(t)) s.reply(encodeSubscribed(t));
+    }).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'could not apply a rights change'));
   }
 
   /** Deletes a registration; its socket, on whichever node, is closed with 4001. */
@@ -131,8 +199,8 @@ export class Relay {
    * given at connect) or else the saved cursors. Requests the client sends meanwhile are served
    * after that (see serialize).
    */
-  connect(ws: WebSocket, reg: Registration, protocol: ProtocolName, since?: Record<string, StreamPosition>): Session {
-    const s = new Session(ws, reg.id, reg.userId, protocol, this.config);
+  connect(ws: WebSocket, reg: Registration, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg)): Session {
+    const s = new Session(ws, reg.id, reg.userId, protocol, this.config, rights);
     // Shared listeners, not closures per socket: an idle connection holds only what it needs.
     s.onStop = this.#onStop;
     ws.on('close', this.#onSocketClose);
@@ -146,8 +214,10 @@ export class Relay {
     else void this.#kick(reg.id, CloseCode.replaced, 'replaced by a newer connection', s.connectedAt);
     this.stats.connected(protocol, 1);
     this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
-    if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, reg.topics, this.config.heartbeatMs));
-    this.#joinRegistration(s, reg.topics, cursors);
+    // What the client held last time, less what it may no longer hold (rights change while away).
+    const topics = (reg.held ?? reg.topics).filter((t) => rights.mayHold(t)).slice(0, this.config.maxTopics);
+    if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, topics, this.config.heartbeatMs));
+    this.#joinRegistration(s, topics, cursors);
     return s;
   }
 
@@ -273,9 +343,6 @@ export class Relay {
     return failed;
   }
 
-
-
-
   close(): void {
     if (this.#cursorTimer) clearInterval(this.#cursorTimer);
   }
@@ -335,7 +402,7 @@ export class Relay {
   async #persistTopics(s: Session): Promise<void> {
     if (s.closed) return;
     try {
-      await this.engine.registry.setTopics(s.id, s.links.topics());
+      await this.engine.registry.setHeld(s.id, s.links.topics());
     } catch (err) {
       this.log.warn({ err, client: s.id }, 'could not store the topic list; it is in effect on this socket');
     }
@@ -346,9 +413,9 @@ export class Relay {
     let n = 0;
     for (const s of this.hub.sessions()) {
       if (s.closed) continue;
-      const reg: Registration = { id: s.id, userId: s.userId, topics: s.links.topics(), cursors: this.cursorsOf(s), createdAt: Date.now() };
+      const reg: Registration = { id: s.id, userId: s.userId, topics: [...s.rights.topics], grants: [...s.rights.grants], held: s.links.topics(), cursors: this.cursorsOf(s), createdAt: Date.now() };
       try {
-        await this.engine.registry.create(reg, Number.MAX_SAFE_INTEGER);
+        await this.engine.registry.create(reg, { perUser: Number.MAX_SAFE_INTEGER, total: Number.MAX_SAFE_INTEGER });
         await this.engine.registry.markConnected(s.id);
         n++;
       } catch (err) {

@@ -1,6 +1,7 @@
 import type {} from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
+import type { Rights } from '../core/access.js';
 import type { Relay } from '../core/relay.js';
 import type { Registration } from '../engines/registry.js';
 import { handlePlain } from '../core/plain-handler.js';
@@ -45,6 +46,20 @@ function release(ws: WebSocket, onError: (err: Error) => void): void {
   ws.on('error', onError);
   for (const listener of theirs) ws.off('error', listener as (err: Error) => void);
 }
+/**
+ * A position in a topic is a request to read it: a topic the client may not hold is refused
+ * before the upgrade. One exception keeps a client from locking itself out: a topic it held
+ * before the backend revoked it while it was away (the registration still has its cursor) is
+ * dropped from `since` instead; it is not joined either way.
+ */
+function checkSinceRights(since: Record<string, StreamPosition>, reg: Registration, rights: Rights): void {
+  for (const topic of Object.keys(since)) {
+    if (rights.mayHold(topic)) continue;
+    if (!Object.hasOwn(reg.cursors, topic)) throw new HeraldError('forbidden', `this client may not read ${JSON.stringify(topic)}, named in ?since=`);
+    delete since[topic];
+  }
+}
+
 /** Subprotocols offered in Sec-WebSocket-Protocol. */
 function offered(request: FastifyRequest): string[] {
   const h = request.headers['sec-websocket-protocol'];
@@ -57,7 +72,7 @@ function offered(request: FastifyRequest): string[] {
  * socket is handed to the relay with the negotiated protocol: none offered -> plain.
  */
 export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
-  const registrations = new WeakMap<FastifyRequest, { reg: Registration; since: Record<string, StreamPosition> | undefined }>();
+  const registrations = new WeakMap<FastifyRequest, { reg: Registration; since: Record<string, StreamPosition> | undefined; rights: Rights }>();
   const v1 = new V1Handler(relay);
 
   // One set of listeners for every socket (ws calls them with the socket as `this`): an idle
@@ -102,7 +117,9 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
       const since = resumeFrom(request.query.since);
       const reg = await relay.engine.registry.get(request.params.id);
       if (!reg) throw new HeraldError('unknown_client');
-      registrations.set(request, { reg, since });
+      const rights = relay.rightsOf(reg);
+      if (since) checkSinceRights(since, reg, rights);
+      registrations.set(request, { reg, since, rights });
     },
     handler: async () => {
       throw new HeraldError('not_websocket');
@@ -115,8 +132,8 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
       }
       release(ws, onError);
       const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
-      const { reg, since } = found;
-      relay.connect(ws, reg, protocol, since);
+      const { reg, since, rights } = found;
+      relay.connect(ws, reg, protocol, since, rights);
       ws.on('pong', onPong);
       ws.on('message', onMessage);
       request.log.debug({ client: reg.id, protocol }, 'socket connected');

@@ -106,6 +106,16 @@ export function encodeError(id: RequestId | undefined, code: string, message: st
   return JSON.stringify(id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message });
 }
 
+/** A topic the backend added (PATCH) is now held: messages published from now on are delivered. */
+export function encodeSubscribed(topic: string): string {
+  return `{"type":"subscribed","topic":${JSON.stringify(topic)}}`;
+}
+
+/** A topic left on the server's side; `forbidden`: the client may no longer read it. */
+export function encodeUnsubscribed(topic: string, reason: 'forbidden'): string {
+  return `{"type":"unsubscribed","topic":${JSON.stringify(topic)},"reason":"${reason}"}`;
+}
+
 export function encodeRecovered(topic: string, position: StreamPosition, complete: boolean): string {
   return JSON.stringify({ type: 'recovered', topic, epoch: position.epoch, offset: position.offset, complete });
 }

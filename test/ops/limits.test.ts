@@ -74,11 +74,23 @@ describe('limits', () => {
     await ws.closeAndWait();
   });
 
-  it('HERALD_MAX_REGISTRATIONS_PER_USER: the next registration gets 429 too_many_registrations', async () => {
-    for (let i = 0; i < 3; i++) await register(srv.base, 'many');
-    const r = await request(srv.base, 'POST', '/register', { user_id: 'many' });
-    assert.equal(r.status, 429);
-    assert.equal(r.body.error, 'too_many_registrations');
+  it('HERALD_MAX_REGISTRATIONS_PER_USER: with every registration connected, the next one gets 429 too_many_registrations', async () => {
+    // This suite's server allows 2 connections: a server of its own, with the same per-user limit.
+    const own = await startHerald({ maxRegistrationsPerUser: 3 });
+    const sockets: TestSocket[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const reg = await register(own.base, 'many');
+        sockets.push(await TestSocket.open(reg.url));
+        await waitFor('the socket to count as connected', () => own.herald.relay.hub.get(reg.id) !== undefined);
+      }
+      const r = await request(own.base, 'POST', '/register', { user_id: 'many' });
+      assert.equal(r.status, 429);
+      assert.equal(r.body.error, 'too_many_registrations');
+    } finally {
+      for (const s of sockets) await s.closeAndWait();
+      await own.close();
+    }
     // Another user is not affected; an unregister frees a slot.
     await register(srv.base, 'other');
     const again = await request(srv.base, 'POST', '/register', { user_id: 'many2' });
