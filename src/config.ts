@@ -9,6 +9,11 @@ export interface Config {
   redisUrl: string | undefined;
   redisCluster: boolean;
   apiKey: string | undefined;
+  tokenSecret: string | undefined;
+  tokenPublicKey: string | undefined;
+  tokenAudience: string | undefined;
+  tokenIssuer: string | undefined;
+  revocationTtlMs: number;
   allowedOrigins: string[];
   registrationTtlMs: number;
   historySize: number;
@@ -110,6 +115,11 @@ export const settings = [
   s('redisUrl', 'HERALD_REDIS_URL', 'redis-url', undefined, url(['redis:', 'rediss:']), 'Redis URL: use the redis engine (cluster mode) instead of memory'),
   s('redisCluster', 'HERALD_REDIS_CLUSTER', 'redis-cluster', false, bool, 'the Redis URL points at a Redis Cluster (sharded pub/sub)'),
   s('apiKey', 'HERALD_API_KEY', 'api-key', undefined, optStr, 'bearer key required by /register, /publish, /metrics, /stats and the dashboard'),
+  s('tokenSecret', 'HERALD_TOKEN_SECRET', 'token-secret', undefined, optStr, 'HS256 secret for connection tokens (GET /ws?token=JWT); at least 32 characters'),
+  s('tokenPublicKey', 'HERALD_TOKEN_PUBLIC_KEY', 'token-public-key', undefined, optStr, 'PEM file with the public key for connection tokens signed with RS256, ES256 or EdDSA'),
+  s('tokenAudience', 'HERALD_TOKEN_AUDIENCE', 'token-audience', undefined, optStr, 'the `aud` connection tokens must carry (default: not checked)'),
+  s('tokenIssuer', 'HERALD_TOKEN_ISSUER', 'token-issuer', undefined, optStr, 'the `iss` connection tokens must carry (default: not checked)'),
+  s('revocationTtlMs', 'HERALD_REVOCATION_TTL', 'revocation-ttl', 86_400_000, within(duration, 1000, 365 * DAY, ms), 'how long DELETE /users/:user refuses the tokens the user held (set it to your longest token lifetime)'),
   s('allowedOrigins', 'HERALD_ALLOWED_ORIGINS', 'allowed-origins', ['*'], origins, 'comma-separated origins allowed for CORS and WebSocket upgrades (* = any)'),
   s('registrationTtlMs', 'HERALD_REGISTRATION_TTL', 'registration-ttl', 86_400_000, within(duration, 1000, 365 * DAY, ms), 'how long a registration lives unconnected'),
   s('historySize', 'HERALD_HISTORY_SIZE', 'history-size', 1000, int(0, 1_000_000), 'messages kept per topic for recovery (0 = no history)'),
@@ -151,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, raw: Record<string, stri
   }
   const config = { ...(out as unknown as Config), ...overrides };
   if (!logLevels.includes(config.logLevel)) throw new ConfigError(`HERALD_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${config.logLevel}"`);
+  if (config.tokenSecret !== undefined && config.tokenSecret.length < 32) throw new ConfigError('HERALD_TOKEN_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)');
   if (config.defaultTopics.length > config.maxTopics) throw new ConfigError('HERALD_DEFAULT_TOPICS has more topics than HERALD_MAX_TOPICS');
   return config;
 }

@@ -12,6 +12,7 @@ import { checkTopics, type TopicsCheck } from '../protocol/topics.js';
 import { encodeSubscribed, encodeUnsubscribed, encodeWelcome } from '../protocol/v1.js';
 import { AccessPolicy, type Rights } from './access.js';
 import { Hub } from './hub.js';
+import type { ClientIdentity, TokenGrant } from './identity.js';
 import type { Message, PublishInput, StreamPosition, UserId } from './message.js';
 import type { ProtocolName } from './outgoing.js';
 import { Session } from './session.js';
@@ -21,6 +22,9 @@ import type { RelayStats } from './relay-stats.js';
 interface SessionCursorSave extends CursorSave {
   readonly session: Session;
 }
+
+/** A session of a stored registration (not a token connection): its cursors and topics are saved. */
+const stored = (s: Session): boolean => s.expiresAt === undefined;
 
 /** Sessions looked at per tick when saving live cursors; their saves leave as one write per Redis connection. */
 const CURSOR_SAVE_CHUNK = 1000;
@@ -66,10 +70,14 @@ export class Relay {
     engine.broker.onMessage((m) => this.hub.deliver(m));
     engine.broker.onControl((event) => {
       if (event.node === this.nodeId) return;
+      if (event.type === 'revoke') {
+        this.#closeUser(event.user, event.before);
+        return;
+      }
       const s = this.hub.get(event.clientId);
       if (!s) return;
       if (event.type === 'rights') {
-        this.#applyRights(s, event.topics, event.grants);
+        this.#applyRights(s, event.topics, event.grants, true);
         return;
       }
       if (event.before !== undefined && s.connectedAt >= event.before) return;
@@ -111,8 +119,13 @@ export class Relay {
     return reg;
   }
 
-  /** The rights of a registration (or, later, a token). */
-  rightsOf(reg: Registration): Rights {
+  /** A token connection's identity: a server-made id (no credential), nothing stored. */
+  tokenClient(grant: TokenGrant): ClientIdentity {
+    return { id: `t-${randomBytes(12).toString('hex')}`, userId: grant.user, topics: grant.topics, grants: grant.grants, cursors: {}, expiresAt: grant.expiresAt };
+  }
+
+  /** The rights of a registration or a token connection. */
+  rightsOf(reg: ClientIdentity): Rights {
     return this.access.rights(reg.userId, reg.topics, reg.grants);
   }
 
@@ -130,7 +143,7 @@ export class Relay {
     const reg = await this.engine.registry.update(id, { ...change, held });
     if (!reg) return undefined;
     const s = this.hub.get(id);
-    if (s) this.#applyRights(s, reg.topics, reg.grants);
+    if (s) this.#applyRights(s, reg.topics, reg.grants, true);
     const event: ControlEvent = { type: 'rights', node: this.nodeId, clientId: id, topics: reg.topics, grants: reg.grants };
     try {
       await this.engine.broker.sendControl(event);
@@ -141,25 +154,84 @@ export class Relay {
   }
 
   /**
-   * A live session's rights changed: it leaves what it may no longer hold and joins the topics
-   * the backend added, from now. herald.v1 clients are told each (`unsubscribed`, `subscribed`).
+   * A token connection's `refresh`: same user, a valid token. Its expiry moves and its rights are
+   * replaced (what it may no longer hold is left; the new token's topics are not joined).
    */
-  #applyRights(s: Session, topics: string[], grants: string[]): void {
-    this.serialize(s, async () => {
-      if (s.closed) return;
-      const old = s.rights;
-      s.rights = this.access.rights(s.userId, topics, grants);
-      const v1 = s.protocol === 'herald.v1';
-      for (const t of s.links.topics()) {
-        if (s.rights.mayHold(t)) continue;
-        this.hub.unwatch(s, t);
-        if (v1) s.reply(encodeUnsubscribed(t, 'forbidden'));
-      }
-      const room = Math.max(0, this.config.maxTopics - s.links.size);
-      const join = topics.filter((t) => !old.topics.includes(t) && !s.links.has(t)).slice(0, room);
-      await this.#joinAll(s, join, {}, false);
-      if (v1) for (const t of join) if (s.links.has(t)) s.reply(encodeSubscribed(t));
-    }).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'could not apply a rights change'));
+  async refresh(s: Session, grant: TokenGrant): Promise<void> {
+    if (stored(s)) throw new HeraldError('bad_request', 'only connections made with a token (GET /ws?token=) refresh');
+    if (grant.user !== s.userKey) throw new HeraldError('forbidden', 'the new token is for another user (`sub`)');
+    await this.checkRevoked(grant);
+    this.#expireAt(s, grant.expiresAt);
+    // Called from the session's own serialized request: change its rights in place.
+    await this.#changeRights(s, grant.topics, grant.grants, false);
+  }
+
+  /** Refuses a token of a user revoked after it was issued (DELETE /users/:user). */
+  async checkRevoked(grant: TokenGrant): Promise<void> {
+    const at = await this.engine.registry.revokedAt(grant.user);
+    if (at !== undefined && (grant.issuedAt === undefined || grant.issuedAt <= at)) throw new HeraldError('token_revoked');
+  }
+
+  /**
+   * DELETE /users/:user: deletes every registration of the user, refuses its tokens issued until
+   * now, and closes every socket of the user on every node (4001). Returns the registrations deleted.
+   */
+  async revokeUser(user: string): Promise<number> {
+    const now = Date.now();
+    await this.engine.registry.revokeUser(user, Math.floor(now / 1000), this.config.revocationTtlMs);
+    const ids = await this.engine.registry.deleteUser(user);
+    this.#closeUser(user, now + 1);
+    try {
+      await this.engine.broker.sendControl({ type: 'revoke', node: this.nodeId, user, before: now + 1 });
+    } catch (err) {
+      this.log.warn({ err }, 'could not send a revocation to other nodes');
+    }
+    return ids.length;
+  }
+
+  #closeUser(user: string, before: number): void {
+    for (const s of this.hub.sessionsOfUser(user)) {
+      if (s.connectedAt < before) s.close(CloseCode.unregistered, 'the user was revoked', 'unregistered');
+    }
+  }
+
+  /** Closes a token connection at its expiry with 4003, unless a refresh moves it. */
+  #expireAt(s: Session, at: number): void {
+    s.expiresAt = at;
+    if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    // setTimeout fires at once past 2^31 ms; a token that long-lived is re-armed on the way.
+    const wait = Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1);
+    s.expiryTimer = setTimeout(() => {
+      if (Date.now() >= (s.expiresAt ?? 0)) s.close(CloseCode.tokenExpired, 'token expired: reconnect with a new one', 'expired');
+      else this.#expireAt(s, s.expiresAt!);
+    }, wait);
+    s.expiryTimer.unref();
+  }
+
+  /**
+   * A live session's rights changed: it leaves what it may no longer hold and (`join`) joins the
+   * topics the backend added, from now. herald.v1 clients are told each (`unsubscribed`, `subscribed`).
+   */
+  #applyRights(s: Session, topics: string[], grants: string[], join: boolean): void {
+    this.serialize(s, () => this.#changeRights(s, topics, grants, join)).catch((err: unknown) => {
+      this.log.warn({ err, client: s.id }, 'could not apply a rights change');
+    });
+  }
+
+  async #changeRights(s: Session, topics: string[], grants: string[], join: boolean): Promise<void> {
+    if (s.closed) return;
+    const old = s.rights;
+    s.rights = this.access.rights(s.userId, topics, grants);
+    const v1 = s.protocol === 'herald.v1';
+    for (const t of s.links.topics()) {
+      if (s.rights.mayHold(t)) continue;
+      this.hub.unwatch(s, t);
+      if (v1) s.reply(encodeUnsubscribed(t, 'forbidden'));
+    }
+    const room = Math.max(0, this.config.maxTopics - s.links.size);
+    const added = join ? topics.filter((t) => !old.topics.includes(t) && !s.links.has(t)).slice(0, room) : [];
+    await this.#joinAll(s, added, {}, false);
+    if (v1) for (const t of added) if (s.links.has(t)) s.reply(encodeSubscribed(t));
   }
 
   /** Deletes a registration; its socket, on whichever node, is closed with 4001. */
@@ -199,7 +271,7 @@ export class Relay {
    * given at connect) or else the saved cursors. Requests the client sends meanwhile are served
    * after that (see serialize).
    */
-  connect(ws: WebSocket, reg: Registration, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg)): Session {
+  connect(ws: WebSocket, reg: ClientIdentity, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg)): Session {
     const s = new Session(ws, reg.id, reg.userId, protocol, this.config, rights);
     // Shared listeners, not closures per socket: an idle connection holds only what it needs.
     s.onStop = this.#onStop;
@@ -213,7 +285,8 @@ export class Relay {
     // The old socket may also live on another node; only sockets older than this one go.
     else void this.#kick(reg.id, CloseCode.replaced, 'replaced by a newer connection', s.connectedAt);
     this.stats.connected(protocol, 1);
-    this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
+    if (reg.expiresAt !== undefined) this.#expireAt(s, reg.expiresAt);
+    else this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
     // What the client held last time, less what it may no longer hold (rights change while away).
     const topics = (reg.held ?? reg.topics).filter((t) => rights.mayHold(t)).slice(0, this.config.maxTopics);
     if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, topics, this.config.heartbeatMs));
@@ -288,10 +361,11 @@ export class Relay {
     this.hub.remove(s);
     s.closed = true;
     this.stats.connected(s.protocol, -1);
+    if (s.expiryTimer) clearTimeout(s.expiryTimer);
     if (s.closeReason === 'slow') this.stats.dropped('slow_consumer');
     this.log.debug({ client: s.id, reason: s.closeReason ?? 'client' }, 'socket closed');
-    // A replaced socket's successor carries on; an unregistered one is gone.
-    if (s.closeReason === 'replaced' || s.closeReason === 'unregistered') return;
+    // A replaced socket's successor carries on; an unregistered one is gone; a token one was never stored.
+    if (s.closeReason === 'replaced' || s.closeReason === 'unregistered' || !stored(s)) return;
     const { registry } = this.engine;
     registry
       .saveCursors(s.id, cursors)
@@ -315,7 +389,7 @@ export class Relay {
         for (let j = i; j < Math.min(i + CURSOR_SAVE_CHUNK, sessions.length); j++) {
           const s = sessions[j]!;
           // Closed since the round began: its disconnect saves the final cursors, after this.
-          if (s.closed) continue;
+          if (s.closed || !stored(s)) continue;
           const cursors = this.cursorsOf(s);
           const json = JSON.stringify(cursors);
           if (json === s.savedCursors) continue;
@@ -400,7 +474,7 @@ export class Relay {
    * next topic change, or the write-back after a Redis reset, stores them again.
    */
   async #persistTopics(s: Session): Promise<void> {
-    if (s.closed) return;
+    if (s.closed || !stored(s)) return;
     try {
       await this.engine.registry.setHeld(s.id, s.links.topics());
     } catch (err) {
@@ -412,7 +486,7 @@ export class Relay {
   async #writeBack(): Promise<void> {
     let n = 0;
     for (const s of this.hub.sessions()) {
-      if (s.closed) continue;
+      if (s.closed || !stored(s)) continue;
       const reg: Registration = { id: s.id, userId: s.userId, topics: [...s.rights.topics], grants: [...s.rights.grants], held: s.links.topics(), cursors: this.cursorsOf(s), createdAt: Date.now() };
       try {
         await this.engine.registry.create(reg, { perUser: Number.MAX_SAFE_INTEGER, total: Number.MAX_SAFE_INTEGER });

@@ -28,7 +28,7 @@ export interface SessionLimits {
   clientRate: number;
 }
 
-export type CloseReason = 'client' | 'replaced' | 'unregistered' | 'slow' | 'heartbeat' | 'rate' | 'shutdown' | 'error';
+export type CloseReason = 'client' | 'replaced' | 'unregistered' | 'expired' | 'slow' | 'heartbeat' | 'rate' | 'shutdown' | 'error';
 
 /**
  * One WebSocket connection of a registration. Frames are written to the raw socket (they are
@@ -43,8 +43,12 @@ export class Session {
   /** When this socket connected (ms since epoch): a replacement's kick names a time. */
   readonly connectedAt = Date.now();
   readonly links = new Links();
-  /** What this client may hold; replaced when the backend changes its rights (PATCH). */
+  /** What this client may hold; replaced when the backend changes its rights (PATCH, refresh). */
   rights: Rights;
+  /** Token connections: when the token expires (ms since epoch); undefined for a stored registration. */
+  expiresAt: number | undefined = undefined;
+  /** Closes a token connection at expiry (4003), unless a refresh moves it. */
+  expiryTimer: NodeJS.Timeout | undefined = undefined;
   /** Serializes this session's topic changes and requests; undefined while none is running. */
   work: Promise<void> | undefined;
   closed = false;

@@ -1,15 +1,22 @@
 import type { RawData } from 'ws';
 import { HeraldError } from '../errors.js';
 import { decodeV1, encodeError, encodeOk, encodePong, type RequestId, type V1Request } from '../protocol/v1.js';
+import type { TokenGrant } from './identity.js';
 import type { Relay } from './relay.js';
 import type { Session } from './session.js';
+
+/** Verifies a connection token (throws HeraldError invalid_token, token_expired). */
+export type TokenCheck = (token: string) => Promise<TokenGrant>;
 
 /** herald.v1 requests: each gets exactly one reply (ok, pong or error); the socket stays up. */
 export class V1Handler {
   readonly #relay: Relay;
+  readonly #verify: TokenCheck | undefined;
 
-  constructor(relay: Relay) {
+  /** `verify` checks a `refresh` token (HTTP's token verifier): the relay never sees a JWT. */
+  constructor(relay: Relay, verify?: TokenCheck) {
     this.#relay = relay;
+    this.#verify = verify;
   }
 
   handle(s: Session, data: RawData, isBinary: boolean): void {
@@ -37,6 +44,7 @@ export class V1Handler {
   async #run(s: Session, req: Exclude<V1Request, { type: 'ping' }>): Promise<Record<string, unknown> | undefined> {
     const relay = this.#relay;
     if (req.type === 'publish') return this.#publish(s, req.topic, req.data);
+    if (req.type === 'refresh') return this.#refresh(s, req.token);
     const check = relay.checkTopics(req.topics);
     if (!check.ok) throw new HeraldError(check.code, check.message);
     // Leaving is always allowed; holding needs the right to read (nothing changes otherwise).
@@ -69,6 +77,13 @@ export class V1Handler {
     }
     const m = await relay.publish({ topic, kind: 'json', body: JSON.stringify(data) });
     return { offset: m.offset };
+  }
+
+  async #refresh(s: Session, token: string): Promise<undefined> {
+    if (!this.#verify) throw new HeraldError('tokens_disabled');
+    const grant = await this.#verify(token);
+    await this.#relay.refresh(s, grant);
+    return undefined;
   }
 
   #fail(s: Session, id: RequestId | undefined, err: unknown): void {

@@ -66,6 +66,15 @@ export interface Registry {
   markConnected(id: string): Promise<void>;
   /** The socket closed: the TTL starts counting. */
   markDisconnected(id: string): Promise<void>;
+  /** Deletes every registration of a user; returns their ids. */
+  deleteUser(user: string): Promise<string[]>;
+  /**
+   * Refuses the user's connection tokens issued at or before `atSeconds` (or with no `iat`)
+   * for `ttlMs` (DELETE /users/:user). A later revocation replaces an earlier one.
+   */
+  revokeUser(user: string, atSeconds: number, ttlMs: number): Promise<void>;
+  /** The second of the user's revocation still in force, if any. */
+  revokedAt(user: string): Promise<number | undefined>;
   /** Registrations currently stored (for metrics; may be approximate on Redis). */
   count(): Promise<number>;
   close(): Promise<void>;

@@ -3,21 +3,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
 import { publish, register, request } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { refusal } from '../helpers/refusal.js';
 import { waitFor } from '../helpers/wait.js';
 import { TestSocket } from '../helpers/ws-client.js';
 import { on, startNodes, stopNodes, type Node } from './nodes.js';
 
 type J = Record<string, unknown>;
 
-describe('cluster: access control on two nodes sharing a Redis', () => {
+const SECRET = 'cluster-token-secret-long-enough-0123456789';
+
+describe('cluster: access control and tokens on two nodes sharing a Redis', () => {
   let redis: RedisServer;
   let nodes: Node[] = [];
 
   before(async () => {
     redis = await startRedis();
-    nodes = await startNodes(2, redis.url, ['--public-topics', 'pub.*', '--max-registrations-per-user', '4']);
+    nodes = await startNodes(2, redis.url, ['--public-topics', 'pub.*', '--max-registrations-per-user', '4', '--token-secret', SECRET]);
   });
   after(async () => {
     await stopNodes(nodes);
@@ -44,6 +48,21 @@ describe('cluster: access control on two nodes sharing a Redis', () => {
     const m = await s.waitJson((o) => o.type === 'message');
     assert.equal(m.data, 'arrives');
     await s.closeAndWait();
+  });
+
+  it('DELETE /users/:user on A closes the user\'s sockets on B (registration and token) and B refuses its older tokens', async () => {
+    const [a, b] = nodes as [Node, Node];
+    const reg = await register(a.base, 'ban2', ['pub.x']);
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('ban2').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+    const tokenUrl = `${b.base.replace('http', 'ws')}/ws?token=${token}`;
+    const viaReg = await TestSocket.open(on(b, reg.url));
+    const viaToken = await TestSocket.open(tokenUrl, 'herald.v1');
+    await viaToken.takeJson(1);
+    assert.equal((await request(a.base, 'DELETE', '/users/ban2')).status, 200);
+    assert.equal((await viaReg.closed).code, 4001);
+    assert.equal((await viaToken.closed).code, 4001);
+    const again = await refusal(tokenUrl);
+    assert.deepEqual([again.status, again.body.error], [401, 'token_revoked']);
   });
 
   it('registrations of one user made on two nodes at once never exceed the limit', async () => {

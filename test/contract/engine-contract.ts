@@ -191,6 +191,26 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         assert.equal(await e.registry.count(), 2);
       });
 
+      it('deletes every registration of a user; revocations are kept for their TTL', async () => {
+        const e = await node({ registrationTtlMs: 60_000 });
+        const a = registration(21);
+        const b = registration('21');
+        const other = registration(22);
+        for (const r of [a, b, other]) await e.registry.create(r, lim(10));
+        await e.registry.markConnected(a.id);
+        assert.deepEqual((await e.registry.deleteUser('21')).sort(), [a.id, b.id].sort());
+        assert.equal(await e.registry.get(a.id), undefined);
+        assert.equal(await e.registry.get(b.id), undefined);
+        assert.ok(await e.registry.get(other.id));
+        assert.deepEqual(await e.registry.deleteUser('21'), []);
+        assert.deepEqual(await e.registry.create(registration(21), lim(1)), {}, 'the user starts again with free places');
+        assert.equal(await e.registry.revokedAt('21'), undefined);
+        await e.registry.revokeUser('21', 1_700_000_000, 300);
+        assert.equal(await e.registry.revokedAt('21'), 1_700_000_000);
+        assert.equal(await e.registry.revokedAt('22'), undefined);
+        await waitFor('the revocation to expire', async () => (await e.registry.revokedAt('21')) === undefined);
+      });
+
       it('updates topics, grants and held at once; undefined for an unknown id', async () => {
         const e = await node();
         const reg = registration(1, ['a']);

@@ -6,24 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { register, request } from '../helpers/http.js';
 import { spawnHerald, startHerald, type TestServer } from '../helpers/server.js';
+import { refusal } from '../helpers/refusal.js';
 import { TestSocket } from '../helpers/ws-client.js';
-
-function refusal(url: string): Promise<{ status: number; body: { error: string } }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    const timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000);
-    ws.once('open', () => reject(new Error('the upgrade was accepted')));
-    ws.once('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { error: string } });
-      });
-    });
-    ws.once('error', () => {});
-  });
-}
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 3000): Promise<void> {
   const end = Date.now() + timeoutMs;

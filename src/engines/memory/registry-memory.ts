@@ -17,6 +17,8 @@ export class MemoryRegistry implements Registry {
   /** Registration ids per user (the per-user limit and its eviction). */
   readonly #perUser = new Map<string, Set<string>>();
   readonly #ttlMs: number;
+  /** Revoked users (DELETE /users/:user): tokens issued up to `at` (seconds) are refused until `until` (ms). */
+  readonly #revoked = new Map<string, { at: number; until: number }>();
   /** Orders lastSeen strictly, even within one millisecond. */
   #clock = 0;
   readonly #sweep: NodeJS.Timeout;
@@ -98,6 +100,22 @@ export class MemoryRegistry implements Registry {
     }
   }
 
+  async deleteUser(user: string): Promise<string[]> {
+    const ids = [...(this.#perUser.get(user) ?? [])];
+    for (const id of ids) this.#remove(id, this.#entries.get(id)!);
+    return ids;
+  }
+
+  async revokeUser(user: string, atSeconds: number, ttlMs: number): Promise<void> {
+    this.#revoked.set(user, { at: atSeconds, until: Date.now() + ttlMs });
+  }
+
+  async revokedAt(user: string): Promise<number | undefined> {
+    const r = this.#revoked.get(user);
+    if (r && r.until <= Date.now()) this.#revoked.delete(user);
+    return r && r.until > Date.now() ? r.at : undefined;
+  }
+
   async count(): Promise<number> {
     return this.#entries.size;
   }
@@ -109,6 +127,7 @@ export class MemoryRegistry implements Registry {
   /** Drops unconnected registrations past their TTL. */
   sweep(now = Date.now()): void {
     for (const [id, e] of this.#entries) if (!e.connected && e.expiresAt <= now) this.#remove(id, e);
+    for (const [user, r] of this.#revoked) if (r.until <= now) this.#revoked.delete(user);
   }
 
   /** The user's least recently seen registration without a socket, if any. */

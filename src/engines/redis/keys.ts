@@ -10,6 +10,7 @@
 //   {u:USER}:regs    sorted set: registration ids of one user, score = expiry; the reserve
 //                    script counts, evicts and adds atomically here (the per-user limit)
 //   {u:USER}:live    sorted set: those of them with a live socket, score = lease expiry
+//   {u:USER}:revoked string: the second of the user's revocation (DELETE /users/:user), with a TTL
 //   registrations    sorted set of all ids, score = expiry: count() without scanning
 //   alive            marker holding a generation: missing after Redis came back empty
 //   control          pub/sub channel (plain PUBLISH reaches every node, also on Cluster)
@@ -58,6 +59,10 @@ export class RedisKeys {
 
   userLive(user: string): string {
     return `${this.#p}{u:${user}}:live`;
+  }
+
+  userRevoked(user: string): string {
+    return `${this.#p}{u:${user}}:revoked`;
   }
 
   allRegistrations(): string {

@@ -124,6 +124,21 @@ export class RedisRegistry implements Registry {
     }
   }
 
+  async deleteUser(user: string): Promise<string[]> {
+    const ids = await this.#link.call((c) => c.zrange(this.#keys.userRegistrations(user), 0, -1));
+    const gone = await Promise.all(ids.map(async (id) => ((await this.delete(id)) ? id : undefined)));
+    return gone.filter((id): id is string => id !== undefined);
+  }
+
+  async revokeUser(user: string, atSeconds: number, ttlMs: number): Promise<void> {
+    await this.#link.call((c) => c.set(this.#keys.userRevoked(user), String(atSeconds), 'PX', ttlMs));
+  }
+
+  async revokedAt(user: string): Promise<number | undefined> {
+    const v = await this.#link.call((c) => c.get(this.#keys.userRevoked(user)));
+    return v === null ? undefined : Number(v);
+  }
+
   async count(): Promise<number> {
     return await this.#link.call((c) => c.zcount(this.#keys.allRegistrations(), `(${Date.now()}`, '+inf'));
   }
