@@ -30,6 +30,16 @@ export interface CloseInfo {
   reason: string;
 }
 
+/**
+ * Connecting with a connection token instead of a registration URL: `url` is the server's
+ * token endpoint (`ws://HOST/ws`), and `getToken()` is asked for a fresh token (a JWT your
+ * backend signs) before every connection and ahead of every expiry.
+ */
+export interface HeraldClientConfig extends HeraldClientOptions {
+  url: string;
+  getToken?: () => string | Promise<string>;
+}
+
 /** Options of {@link HeraldClient}; every one has a default. */
 export interface HeraldClientOptions {
   /** Reconnect delays. Default: 500 ms, doubling, up to 30 s, with full jitter. */

@@ -79,7 +79,8 @@ export type ClientRequest =
   | { type: 'unsubscribe'; topics: string[]; id?: RequestId }
   | { type: 'topics'; topics: string[]; id?: RequestId }
   | { type: 'ping'; id?: RequestId }
-  | { type: 'publish'; topic: string; data: unknown; id?: RequestId };
+  | { type: 'publish'; topic: string; data: unknown; id?: RequestId }
+  | { type: 'refresh'; token: string; id?: RequestId };
 
 const KNOWN = new Set(['welcome', 'message', 'ok', 'pong', 'error', 'recovered', 'subscribed', 'unsubscribed']);
 
