@@ -59,6 +59,20 @@ export interface RecoveredFrame {
   complete: boolean;
 }
 
+/** The backend added a topic to this client's registration (it is received from now on). */
+export interface SubscribedFrame {
+  type: 'subscribed';
+  topic: string;
+}
+
+/** The server left a topic for this client: `forbidden`, the backend took the right away. */
+export interface UnsubscribedFrame {
+  type: 'unsubscribed';
+  topic: string;
+  reason: string;
+}
+
+
 /** One user holding a presence topic, with how many of their clients hold it. */
 export interface PresenceMember {
   user: string | number;
@@ -81,7 +95,7 @@ export interface JoinLeaveFrame {
   user: string | number;
 }
 
-export type ServerFrame = WelcomeFrame | MessageFrame | OkFrame | PongFrame | ErrorFrame | RecoveredFrame | PresenceFrame | JoinLeaveFrame;
+export type ServerFrame = WelcomeFrame | MessageFrame | OkFrame | PongFrame | ErrorFrame | RecoveredFrame | SubscribedFrame | UnsubscribedFrame | PresenceFrame | JoinLeaveFrame;
 
 export type ClientRequest =
   | { type: 'subscribe'; topics: string[]; since?: Record<string, Position>; id?: RequestId }
@@ -89,9 +103,10 @@ export type ClientRequest =
   | { type: 'topics'; topics: string[]; id?: RequestId }
   | { type: 'ping'; id?: RequestId }
   | { type: 'publish'; topic: string; data: unknown; id?: RequestId }
+  | { type: 'refresh'; token: string; id?: RequestId }
   | { type: 'presence'; topic: string; id?: RequestId };
 
-const KNOWN = new Set(['welcome', 'message', 'ok', 'pong', 'error', 'recovered', 'presence', 'join', 'leave']);
+const KNOWN = new Set(['welcome', 'message', 'ok', 'pong', 'error', 'recovered', 'subscribed', 'unsubscribed', 'presence', 'join', 'leave']);
 
 /**
  * Splits one text frame into the server frames it holds: the server may batch several
@@ -136,6 +151,7 @@ function isFrame(value: unknown): value is ServerFrame {
     const r = value as Partial<RecoveredFrame>;
     return typeof r.topic === 'string' && typeof r.offset === 'number' && typeof r.epoch === 'string';
   }
+  if (type === 'subscribed' || type === 'unsubscribed') return typeof (value as { topic?: unknown }).topic === 'string';
   return true;
 }
 

@@ -161,6 +161,23 @@ describe('presence', () => {
     }
   });
 
+  test('herald.v1 presence needs read access to the topic', async () => {
+    const closed = await startHerald({ presenceTopics: ['room.*'], publicTopics: ['room.open'] });
+    try {
+      const reg = await register(closed.base, 'reader', ['room.given']);
+      const s = await pool.open(reg.url, 'herald.v1');
+      for (const [id, topic, want] of [[1, 'room.open', 'presence'], [2, 'room.given', 'presence'], [3, 'room.secret', 'error']] as const) {
+        s.send({ type: 'presence', id, topic });
+        const r = await s.waitJson((o) => o['id'] === id);
+        assert.equal(r['type'], want, `${topic}: ${JSON.stringify(r)}`);
+        if (want === 'error') assert.equal(r['code'], 'forbidden');
+      }
+    } finally {
+      await pool.closeAll();
+      await closed.close();
+    }
+  });
+
   test('needs the API key when one is set', async () => {
     const keyed = await startHerald({ presenceTopics: ['room.*'], apiKey: 'k' });
     try {
