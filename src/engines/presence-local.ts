@@ -82,6 +82,24 @@ export class LocalPresence {
     return new Promise((resolve) => this.#waiters.push({ seq, resolve }));
   }
 
+  /**
+   * Writes what is pending (the leaves of a node shutting down: otherwise they would show
+   * until the TTL), waiting at most `timeoutMs`, then closes.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.#closed) return;
+    if (this.#retry) {
+      clearTimeout(this.#retry);
+      this.#retry = undefined;
+    }
+    const pending = this.flushed();
+    if (!this.#scheduled && !this.#writing && (this.#dirty.size > 0 || this.#replace.size > 0)) this.#schedule();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([pending, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    this.close();
+  }
+
   close(): void {
     this.#closed = true;
     if (this.#retry) clearTimeout(this.#retry);

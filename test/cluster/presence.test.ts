@@ -108,6 +108,19 @@ describe('cluster: presence', () => {
       assert.equal(watcherA.frames.some((f) => f.data.includes('"leave","topic":"room.k","user":"wa"')), false, 'wa still holds the topic on A');
     });
 
+    it('a node stopped gracefully (SIGTERM) takes its members out at once, not after the TTL', async () => {
+      // A TTL far longer than the wait below: only the node's own leaves can explain the result.
+      nodes = await startNodes(2, redis.url, ['--presence-topics', 'room.*', '--presence-ttl', '60s']);
+      const [a, b] = nodes as [Node, Node];
+      const watcher = await v1(a, 'wa', ['room.g']);
+      await v1(b, 'leaving', ['room.g']);
+      await event(watcher, 'join', 'leaving');
+      await b.stop('SIGTERM');
+      await event(watcher, 'leave', 'leaving', 10_000);
+      assert.deepEqual(membersOf(await presence(a, 'room.g')), ['wa:1']);
+      await waitFor('b gone from /topics', async () => JSON.stringify((await request(a.base, 'GET', '/topics')).body) === JSON.stringify({ topics: [{ topic: 'room.g', subscribers: 1 }] }), 10_000);
+    });
+
     it('no ghost after Redis restarts empty: live members are written back, the ones that left stay gone', async () => {
       nodes = await startNodes(2, redis.url, presenceArgs);
       const [a, b] = nodes as [Node, Node];

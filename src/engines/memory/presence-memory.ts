@@ -47,7 +47,7 @@ export class MemoryPresence implements Presence {
   }
 
   async close(): Promise<void> {
-    this.#local.close();
+    await this.#local.drain(1_000);
   }
 
   #apply(w: PresenceWrite): void {

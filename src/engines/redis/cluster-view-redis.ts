@@ -65,8 +65,19 @@ export class RedisClusterView implements ClusterView {
     return (await this.#link.call((c) => clusterStatsScript.run(c, this.#common(), []))) as string[];
   }
 
+  /** A node shutting down takes its share out of the sums at once (best effort), not after the TTL. */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
+    if (!this.#link.usable() || !this.#written) return;
+    const keys = [...this.#common(), this.#share()];
+    const args = [this.#node, 1, this.#keyTtl, 1, 0];
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#link.call((c) => clusterWriteScript.run(c, keys, args)).then(() => this.#link.call((c) => c.zrem(this.#keys.clusterNodes(), this.#node))).catch(() => undefined),
+      new Promise<void>((r) => (timer = setTimeout(r, 2_000))),
+    ]);
+    clearTimeout(timer);
   }
 
   get #entryTtl(): number {
