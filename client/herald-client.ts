@@ -385,14 +385,16 @@ export class HeraldClient {
       reply.catch(() => {}); // the subscribe below reports failures
       this.#socket?.send(JSON.stringify({ type: 'unsubscribe', topics: leave, id }));
     }
-    if (subscribe.length > 0) void this.#subscribeTopics(subscribe);
+    // The server joined `joined` from this client's own positions (?since= at connect): asking
+    // again with `since` would have it replay the same messages twice.
+    if (subscribe.length > 0) void this.#subscribeTopics(subscribe, new Set(joined));
   }
 
   // One request for all topics; if the server refuses it, one per topic, so only the topic
   // at fault fails.
-  async #subscribeTopics(topics: string[]): Promise<void> {
+  async #subscribeTopics(topics: string[], joined?: ReadonlySet<string>): Promise<void> {
     const entries = topics.map((t) => this.#subscriptions.get(t));
-    const since = this.#positions.since(topics);
+    const since = this.#positions.since(joined ? topics.filter((t) => !joined.has(t)) : topics);
     try {
       await this.#request({ type: 'subscribe', topics, ...(since ? { since } : {}) }, false);
       topics.forEach((t, i) => {
@@ -407,7 +409,7 @@ export class HeraldClient {
         return;
       }
       if (topics.length > 1) {
-        await Promise.all(topics.map((t) => this.#subscribeTopics([t])));
+        await Promise.all(topics.map((t) => this.#subscribeTopics([t], joined)));
         return;
       }
       const topic = topics[0] as string;

@@ -488,7 +488,16 @@ export class Relay {
    * message up to that point has reached the hub, then promote: replay + queued, once each.
    */
   async #join(s: Session, topic: string, since: StreamPosition | undefined, announce: boolean): Promise<void> {
-    if (s.links.get(topic)) return;
+    const held = s.links.get(topic);
+    if (held) {
+      // Held already: a position given anyway is answered (replay up to what was written here).
+      if (since && announce && held.live) {
+        const recovery = await this.engine.history.since(topic, since);
+        if (s.closed || s.links.get(topic) !== held) return;
+        this.stats.recovered(this.hub.resend(s, topic, recovery), recovery.complete);
+      }
+      return;
+    }
     const link = this.hub.watch(s, topic);
     // Until promoted, the session stands where it starts: its cursor must not lose this topic.
     if (since) link.written = since;
@@ -498,6 +507,7 @@ export class Relay {
       const recovery: Recovery = since ? await history.since(topic, since) : { messages: [], position: await history.position(topic), complete: true };
       await broker.fence?.(topic);
       if (s.closed || s.links.get(topic) !== link) return;
+      link.start = since ?? recovery.position;
       this.hub.promote(s, topic, recovery, announce && since !== undefined);
       if (since) this.stats.recovered(recovery.messages.length, recovery.complete);
       // The join is in effect once others can see it: a `presence` asked after `ok` shows this client.

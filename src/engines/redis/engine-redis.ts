@@ -17,6 +17,8 @@ export interface RedisEngineOptions {
   prefix?: string;
   /** How often health is probed (ms). */
   probeIntervalMs?: number;
+  /** How often the pub/sub subscription is proven alive (see RedisBroker). Default 1 000 ms. */
+  subscriptionProbeMs?: number;
 }
 
 const silent: EngineLog = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } as unknown as EngineLog;
@@ -40,6 +42,7 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
     historyTtlMs: config.historyTtlMs,
     log,
     recover: (topic, since) => history.since(topic, since),
+    ...(options.subscriptionProbeMs === undefined ? {} : { probeIntervalMs: options.subscriptionProbeMs }),
   });
   const presence = new RedisPresence(link, keys, { ttlMs: config.presenceTtlMs ?? 30_000, log });
   broker.onPresence((e) => presence.receive(e));
