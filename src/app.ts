@@ -56,6 +56,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Herald's logs name the client, topic or route instead.
     childLoggerFactory: (logger) => logger,
     bodyLimit: config.maxBodyBytes,
+    // A user id may be 128 characters, percent-encoded up to 12 bytes each (DELETE /users/:user).
+    maxParamLength: 2048,
     trustProxy: config.trustProxy,
     ajv: { customOptions: { coerceTypes: false } },
   });

@@ -43,7 +43,7 @@ export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, 
       const { id } = request.params;
       const reg = await relay.updateRights(id, { topics: unique(request.body.topics), grants: unique(request.body.grants) });
       if (!reg) throw new HeraldError('unknown_client');
-      request.log.info({ client: id }, 'rights changed');
+      request.log.info({ user: String(reg.userId) }, 'rights changed');
       return { id, topics: reg.topics, grants: reg.grants };
     },
   );
