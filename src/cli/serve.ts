@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, settings } from '../config.js';
+import { ConfigError, loadConfig, settings, showDefault } from '../config.js';
 import { openFileLimit } from './file-limit.js';
 
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -7,15 +7,18 @@ const loopback = (host: string): boolean => host === 'localhost' || host === '::
 
 /** `herald serve`: every setting as a flag, and the same name as a HERALD_* variable. */
 export function serveCommand(): Command {
-  const cmd = new Command('serve').description('run the Herald server (memory engine unless --redis-url is given)');
+  const cmd = new Command('serve')
+    .description('run the Herald server (memory engine unless --redis-url is given)')
+    .showHelpAfterError('(add --help for every setting)')
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   for (const x of settings) {
     const isBool = typeof x.default === 'boolean';
-    const shown = Array.isArray(x.default) ? x.default.join(',') : x.default;
-    const opt = new Option(`--${x.flag} ${isBool ? '[bool]' : '<value>'}`, `${x.help} [env ${x.env}]${shown === undefined || shown === '' ? '' : ` (default: ${String(shown)})`}`);
+    const shown = showDefault(x);
+    const opt = new Option(`--${x.flag} ${isBool ? '[bool]' : '<value>'}`, `${x.help} [env ${x.env}]${shown === '' ? '' : ` (default: ${shown})`}`);
     if (isBool) opt.preset('true');
     cmd.addOption(opt);
   }
-  cmd.addHelpText('after', '\nEvery flag can also be set with its HERALD_* environment variable; flags win.\nDurations: 500ms, 30s, 10m, 24h. Sizes: 65536, 64kb, 1mb.');
+  cmd.addHelpText('after', '\nEvery flag can also be set with its HERALD_* environment variable; flags win.\nDurations need a unit: 500ms, 30s, 10m, 24h. Sizes: 65536 (bytes), 64kb, 1mb.');
   cmd.action(async (opts: Record<string, string | undefined>) => {
     const raw: Record<string, string | undefined> = {};
     for (const x of settings) raw[x.key] = opts[camel(x.flag)];
