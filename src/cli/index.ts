@@ -5,10 +5,11 @@ import { publishCommand } from './publish.js';
 import { listenCommand } from './listen.js';
 import { unregisterCommand } from './unregister.js';
 import { ExitCode } from './http-client.js';
+import { HERALD_VERSION } from '../version.js';
 
 const program = new Command('herald')
   .description('Herald: a real-time message relay. Backends publish over HTTP; clients receive over WebSockets.')
-  .version('0.1.0')
+  .version(HERALD_VERSION)
   // The error and its "Did you mean ...?" first, then one line on where to look, not a page of help.
   .showHelpAfterError('(run `herald --help` for the commands, `herald COMMAND --help` for their options)')
   // Usage errors exit 2, as every command documents (commander's default is 1, a failure).
