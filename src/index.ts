@@ -1,0 +1,119 @@
+// The `herald` package entry: Herald embedded in a Node program. `createHerald(config)` builds
+// the same app `herald serve` runs (buildApp), ready to mount into an existing Fastify app or
+// node:http server under a prefix, or to listen on its own port.
+import type { Server } from 'node:http';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { buildApp, type Herald } from './app.js';
+import { loadConfig, type Config } from './config.js';
+import type { Message, UserId } from './core/message.js';
+import type { Relay } from './core/relay.js';
+import { forwardRequest, forwardUpgrade, normalizePrefix, underPrefix } from './embed/forward.js';
+
+export type { Config } from './config.js';
+export { ConfigError, defaults } from './config.js';
+
+export interface HeraldOptions extends Partial<Config> {
+  /** A pino logger to log into (default: a new one at `logLevel`, which defaults to warn when embedded). */
+  logger?: Logger;
+}
+
+export interface AttachOptions {
+  /** Path Herald answers under, e.g. "/realtime" (default: every path). */
+  prefix?: string;
+}
+
+/** What publish() sends: text, any JSON value, or bytes (a binary message). */
+export type PublishData = string | Uint8Array | null | boolean | number | readonly unknown[] | { readonly [key: string]: unknown };
+
+export interface EmbeddedHerald {
+  readonly config: Config;
+  /** Herald's own Fastify instance (never listens unless you call listen()). */
+  readonly app: FastifyInstance;
+  readonly relay: Relay;
+  /**
+   * A Fastify plugin: `await app.register(herald.plugin, { prefix: '/realtime' })` serves
+   * Herald's HTTP API and WebSockets under /realtime on your app's server.
+   */
+  readonly plugin: FastifyPluginAsync;
+  /**
+   * Serves Herald under `prefix` on a node:http server: its requests and WebSocket upgrades go
+   * to Herald, everything else to the server's own listeners.
+   */
+  attach(server: Server, options?: AttachOptions): void;
+  /** Publishes from this process, as POST /publish does. A string is a text message, bytes a binary one, anything else JSON. */
+  publish(topic: string, data: PublishData, options?: { userId?: UserId }): Promise<{ id: string; offset: number }>;
+  /** Runs Herald on its own port; resolves with its address (http://HOST:PORT). */
+  listen(options?: { port?: number; host?: string }): Promise<string>;
+  /** Closes Herald's sockets (1001) and its engine; your server stays up. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds Herald for embedding. `config` takes the settings of `herald serve` as typed values
+ * (`{ port: 0, clientPublish: ['chat.*'], redisUrl: 'redis://...' }`); HERALD_* variables are
+ * not read (pass `loadConfig(process.env)` values yourself to use them).
+ */
+export async function createHerald(options: HeraldOptions = {}): Promise<EmbeddedHerald> {
+  const { logger, ...overrides } = options;
+  const config = loadConfig({}, {}, { logLevel: 'warn', ...overrides });
+  const herald: Herald = await buildApp(config, { logger: logger ?? pino({ level: config.logLevel }) });
+  await herald.app.ready();
+  const { app, relay } = herald;
+
+  const plugin: FastifyPluginAsync = async (instance) => {
+    const prefix = normalizePrefix(instance.prefix);
+    // Herald parses its own bodies (with its own limits): leave the stream unread here.
+    instance.removeAllContentTypeParsers();
+    instance.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    const handler = (request: FastifyRequest, reply: FastifyReply): void => {
+      reply.hijack();
+      forwardRequest(app, prefix, request.raw, reply.raw);
+    };
+    instance.all('/', { schema: { hide: true } }, handler);
+    instance.all('/*', { schema: { hide: true } }, handler);
+    const onUpgrade = upgradeListener(app, prefix);
+    instance.server.on('upgrade', onUpgrade);
+    instance.addHook('onClose', async () => {
+      instance.server.removeListener('upgrade', onUpgrade);
+      await herald.close();
+    });
+  };
+
+  return {
+    config,
+    app,
+    relay,
+    plugin,
+    attach(server, attachOptions = {}) {
+      const prefix = normalizePrefix(attachOptions.prefix);
+      // Herald answers its paths first; the server's own request listeners get the rest.
+      const others = server.listeners('request') as Array<(...args: unknown[]) => void>;
+      server.removeAllListeners('request');
+      server.on('request', (req, res) => {
+        if (underPrefix(req.url, prefix)) forwardRequest(app, prefix, req, res);
+        else for (const listener of others) listener.call(server, req, res);
+      });
+      server.on('upgrade', upgradeListener(app, prefix));
+      server.once('close', () => void herald.close());
+    },
+    async publish(topic, data, publishOptions = {}) {
+      const base = { topic, userId: publishOptions.userId };
+      const m: Message = await relay.publish(
+        typeof data === 'string' ? { ...base, kind: 'text', body: data } : data instanceof Uint8Array ? { ...base, kind: 'binary', body: Buffer.from(data).toString('base64') } : { ...base, kind: 'json', body: JSON.stringify(data) },
+      );
+      return { id: m.id, offset: m.offset };
+    },
+    listen(listenOptions = {}) {
+      return app.listen({ port: listenOptions.port ?? config.port, host: listenOptions.host ?? config.host });
+    },
+    close: () => herald.close(),
+  };
+}
+
+/** Upgrades under the prefix go to Herald; others are left to the server's other listeners. */
+function upgradeListener(app: FastifyInstance, prefix: string) {
+  return (req: Parameters<typeof forwardUpgrade>[2], socket: Parameters<typeof forwardUpgrade>[3], head: Buffer): void => {
+    if (underPrefix(req.url, prefix)) forwardUpgrade(app, prefix, req, socket, head);
+  };
+}
