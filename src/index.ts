@@ -6,12 +6,15 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { pino, type Logger } from 'pino';
 import { buildApp, type Herald } from './app.js';
 import { loadConfig, type Config } from './config.js';
+import { HeraldError, type ErrorCode } from './errors.js';
 import type { Message, UserId } from './core/message.js';
 import type { Relay } from './core/relay.js';
 import { forwardRequest, forwardUpgrade, normalizePrefix, underPrefix } from './embed/forward.js';
 
 export type { Config } from './config.js';
 export { ConfigError, defaults } from './config.js';
+export { HeraldError } from './errors.js';
+export type { ErrorCode } from './errors.js';
 
 export interface HeraldOptions extends Partial<Config> {
   /** A pino logger to log into (default: a new one at `logLevel`, which defaults to warn when embedded). */
@@ -21,6 +24,20 @@ export interface HeraldOptions extends Partial<Config> {
 export interface AttachOptions {
   /** Path Herald answers under, e.g. "/realtime" (default: every path). */
   prefix?: string;
+}
+
+/** The body of POST /register. */
+export interface RegisterBody {
+  user_id: UserId;
+  topics?: string[];
+  [more: string]: unknown;
+}
+
+/** The answer of POST /register: the client's WebSocket URL and id. */
+export interface Registered {
+  url: string;
+  id: string;
+  topics: string[];
 }
 
 /** What publish() sends: text, any JSON value, or bytes (a binary message). */
@@ -41,6 +58,12 @@ export interface EmbeddedHerald {
    * to Herald, everything else to the server's own listeners.
    */
   attach(server: Server, options?: AttachOptions): void;
+  /**
+   * Registers a client from this process, as POST /register does (same validation, limits and
+   * answer). `host` is the Host the client reaches your server by (in a request handler:
+   * `req.headers.host`); the answer's `url` goes through the mount prefix.
+   */
+  register(body: RegisterBody, options: { host: string; secure?: boolean }): Promise<Registered>;
   /** Publishes from this process, as POST /publish does. A string is a text message, bytes a binary one, anything else JSON. */
   publish(topic: string, data: PublishData, options?: { userId?: UserId }): Promise<{ id: string; offset: number }>;
   /** Runs Herald on its own port; resolves with its address (http://HOST:PORT). */
@@ -61,8 +84,12 @@ export async function createHerald(options: HeraldOptions = {}): Promise<Embedde
   await herald.app.ready();
   const { app, relay } = herald;
 
+  // Where this Herald was last mounted, for the URLs register() hands out.
+  let mounted = '';
+
   const plugin: FastifyPluginAsync = async (instance) => {
     const prefix = normalizePrefix(instance.prefix);
+    mounted = prefix;
     // Herald parses its own bodies (with its own limits): leave the stream unread here.
     instance.removeAllContentTypeParsers();
     instance.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
@@ -87,6 +114,7 @@ export async function createHerald(options: HeraldOptions = {}): Promise<Embedde
     plugin,
     attach(server, attachOptions = {}) {
       const prefix = normalizePrefix(attachOptions.prefix);
+      mounted = prefix;
       // Herald answers its paths first; the server's own request listeners get the rest.
       const others = server.listeners('request') as Array<(...args: unknown[]) => void>;
       server.removeAllListeners('request');
@@ -96,6 +124,16 @@ export async function createHerald(options: HeraldOptions = {}): Promise<Embedde
       });
       server.on('upgrade', upgradeListener(app, prefix));
       server.once('close', () => void herald.close());
+    },
+    async register(body, { host, secure = false }) {
+      const headers: Record<string, string> = { host, 'x-forwarded-proto': secure ? 'https' : 'http' };
+      if (config.apiKey !== undefined) headers.authorization = `Bearer ${config.apiKey}`;
+      const res = await app.inject({ method: 'POST', url: '/register', headers, payload: body });
+      const answer = res.json<Registered & { error?: ErrorCode; message?: string }>();
+      if (res.statusCode !== 200) throw new HeraldError(answer.error ?? 'internal', answer.message);
+      // The route built the URL for an unmounted Herald; the client comes in through the prefix.
+      const url = mounted === '' ? answer.url : answer.url.replace(/\/ws\/([^/]+)$/, `${mounted}/ws/$1`);
+      return { url, id: answer.id, topics: answer.topics };
     },
     async publish(topic, data, publishOptions = {}) {
       const base = { topic, userId: publishOptions.userId };

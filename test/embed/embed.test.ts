@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import { test } from 'node:test';
 import Fastify from 'fastify';
 import { HeraldClient, type HeraldMessage } from '../../client/index.js';
-import { createHerald } from '../../src/index.js';
+import { createHerald, HeraldError } from '../../src/index.js';
 import { request } from '../helpers/http.js';
 import type { AddressInfo } from 'node:net';
 
@@ -49,6 +49,15 @@ test('attached to a node:http server under /realtime: register, connect and rece
     const viaHttp = await request(base, 'POST', '/realtime/publish', { topic: 'news', message: 'over HTTP' });
     assert.equal(viaHttp.status, 200);
     assert.deepEqual((await received).map((m) => [m.offset, m.data]), [[1, { from: 'the same process' }], [2, 'over HTTP']]);
+    // A backend registers its clients in-process: same answer as POST /register, URL through the prefix.
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const own = await herald.register({ user_id: 2, topics: ['news'] }, { host });
+    assert.equal(own.url, `ws://${host}/realtime/ws/${own.id}`);
+    assert.deepEqual(own.topics, ['news']);
+    const second = new HeraldClient(own.url);
+    await second.connect();
+    await second.close();
+    await assert.rejects(herald.register({ user_id: -1 }, { host }), (err: unknown) => err instanceof HeraldError && err.code === 'invalid_body');
     // Herald's errors stay Herald's under the prefix.
     assert.deepEqual((await request(base, 'POST', '/realtime/register', { topics: ['x'] })).status, 400);
     await client.close();
