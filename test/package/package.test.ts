@@ -129,8 +129,46 @@ test('herald/client pulls in no server code: its import graph stays in dist/clie
   assert.ok(seen.size >= 10, `only ${seen.size} files reached`);
 });
 
-test('a TypeScript file type-checks against the installed types (strict, skipLibCheck off)', async () => {
+/** The README's SDK example, and the server command its first line names. */
+function readmeExample(): { code: string; serveArgs: string[] } {
+  const readme = readFileSync(`${repoRoot}README.md`, 'utf8');
+  const code = /```ts\n(\/\/ Against `npx herald serve[^`]*`[^\n]*\n[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(code, 'README: no SDK example starting with "// Against `npx herald serve ...`"');
+  const command = /`npx herald serve ([^`]*)`/.exec(code)![1]!;
+  const serveArgs = [...command.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+  return { code, serveArgs };
+}
+
+test("README's SDK example runs as written against the server its first line names", async () => {
   const app = join(dir, 'app');
+  const { code, serveArgs } = readmeExample();
+  assert.deepEqual(serveArgs, ['--client-publish', 'chat.*']);
+  const port = await freePort();
+  const readmeServer = spawn(process.execPath, [join(app, 'node_modules/herald/bin/herald.js'), 'serve', ...serveArgs, '--port', String(port)], { cwd: app, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  readmeServer.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  readmeServer.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  try {
+    await waitFor(`herald listening (log: ${log})`, () => log.includes('herald listening on') || readmeServer.exitCode !== null, 20_000);
+    const { transformSync } = await import('esbuild');
+    const js = transformSync(code.replaceAll('http://127.0.0.1:8000', `http://127.0.0.1:${port}`), { loader: 'ts', format: 'esm', target: 'es2022' }).code;
+    writeFileSync(join(app, 'readme-example.mjs'), js);
+    const result = await run(process.execPath, ['readme-example.mjs'], { cwd: app, env: env(), timeout: 20_000 });
+    assert.deepEqual(
+      result.stdout.split('\n').filter((l) => l.startsWith('lobby:')),
+      ['lobby: hi', 'lobby: bye'],
+      result.stdout + result.stderr,
+    );
+    assert.match(result.stdout, /^connecting {3}\nconnected {3}\n/);
+  } finally {
+    readmeServer.kill('SIGTERM');
+    if (readmeServer.exitCode === null) await new Promise((r) => readmeServer.once('exit', r));
+  }
+});
+
+test('a TypeScript file, and the README example, type-check against the installed types (strict, skipLibCheck off)', async () => {
+  const app = join(dir, 'app');
+  writeFileSync(join(app, 'readme-example.ts'), readmeExample().code);
   writeFileSync(
     join(app, 'check.ts'),
     `import { createServer } from 'node:http';
@@ -159,7 +197,7 @@ await herald.close();
     join(app, 'tsconfig.json'),
     JSON.stringify({
       compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(repoRoot, 'node_modules/@types')] },
-      files: ['check.ts'],
+      files: ['check.ts', 'readme-example.ts'],
     }),
   );
   const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
