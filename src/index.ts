@@ -120,9 +120,15 @@ export async function createHerald(options: HeraldOptions = {}): Promise<Embedde
       server.removeAllListeners('request');
       server.on('request', (req, res) => {
         if (underPrefix(req.url, prefix)) forwardRequest(app, prefix, req, res);
+        else if (others.length === 0) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         else for (const listener of others) listener.call(server, req, res);
       });
-      server.on('upgrade', upgradeListener(app, prefix));
+      const onUpgrade = upgradeListener(app, prefix);
+      server.on('upgrade', (req, socket, head) => {
+        if (underPrefix(req.url, prefix)) onUpgrade(req, socket, head);
+        // Nobody else takes upgrades: answer rather than leave the socket hanging.
+        else if (server.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      });
       server.once('close', () => void herald.close());
     },
     async register(body, { host, secure = false }) {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
 import Fastify from 'fastify';
+import { WebSocket } from 'ws';
 import { HeraldClient, type HeraldMessage } from '../../client/index.js';
 import { createHerald, HeraldError } from '../../src/index.js';
 import { request } from '../helpers/http.js';
@@ -93,6 +94,27 @@ test('mounted into a Fastify app with register(herald.plugin, { prefix }): the a
     await app.close();
   }
   assert.equal(herald.relay.hub.size, 0);
+});
+
+test('attached to a server with no handler of its own: other paths and upgrades get 404, not silence', async () => {
+  const herald = await createHerald({ logLevel: 'silent' });
+  const server = createServer();
+  herald.attach(server, { prefix: '/realtime' });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    assert.equal((await fetch(`${base}/elsewhere`)).status, 404);
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/elsewhere/ws/x`);
+    const outcome = await new Promise<string>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve(`HTTP ${res.statusCode}`));
+      ws.on('error', (err) => resolve(err.message));
+      ws.on('open', () => resolve('open'));
+    });
+    assert.equal(outcome, 'HTTP 404');
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await herald.close();
+  }
 });
 
 test('listen() runs it on its own port', async () => {
