@@ -1,7 +1,8 @@
 // The `herald` package entry: Herald embedded in a Node program. `createHerald(config)` builds
 // the same app `herald serve` runs (buildApp), ready to mount into an existing Fastify app or
 // node:http server under a prefix, or to listen on its own port.
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp, type Herald } from './app.js';
@@ -17,7 +18,7 @@ export { HeraldError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 
 export interface HeraldOptions extends Partial<Config> {
-  /** A pino logger to log into (default: a new one at `logLevel`, which defaults to warn when embedded). */
+  /** A pino logger to log into (default: a new one at `logLevel`, which is `warn` when embedded, not `info`). */
   logger?: Logger;
 }
 
@@ -61,7 +62,8 @@ export interface EmbeddedHerald {
   /**
    * Registers a client from this process, as POST /register does (same validation, limits and
    * answer). `host` is the Host the client reaches your server by (in a request handler:
-   * `req.headers.host`); the answer's `url` goes through the mount prefix.
+   * `req.headers.host`), `secure` gives a wss:// URL; the `url` goes through the mount prefix.
+   * Rejects with a HeraldError (`invalid_body`, `too_many_registrations`, ...).
    */
   register(body: RegisterBody, options: { host: string; secure?: boolean }): Promise<Registered>;
   /** Publishes from this process, as POST /publish does. A string is a text message, bytes a binary one, anything else JSON. */
@@ -73,7 +75,7 @@ export interface EmbeddedHerald {
 }
 
 /**
- * Builds Herald for embedding. `config` takes the settings of `herald serve` as typed values
+ * Builds Herald for embedding. `options` takes the settings of `herald serve` as typed values
  * (`{ port: 0, clientPublish: ['chat.*'], redisUrl: 'redis://...' }`); HERALD_* variables are
  * not read (pass `loadConfig(process.env)` values yourself to use them).
  */
@@ -99,7 +101,7 @@ export async function createHerald(options: HeraldOptions = {}): Promise<Embedde
     };
     instance.all('/', { schema: { hide: true } }, handler);
     instance.all('/*', { schema: { hide: true } }, handler);
-    const onUpgrade = upgradeListener(app, prefix);
+    const onUpgrade = upgradeListener(app, prefix, instance.server);
     instance.server.on('upgrade', onUpgrade);
     instance.addHook('onClose', async () => {
       instance.server.removeListener('upgrade', onUpgrade);
@@ -123,22 +125,18 @@ export async function createHerald(options: HeraldOptions = {}): Promise<Embedde
         else if (others.length === 0) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         else for (const listener of others) listener.call(server, req, res);
       });
-      const onUpgrade = upgradeListener(app, prefix);
-      server.on('upgrade', (req, socket, head) => {
-        if (underPrefix(req.url, prefix)) onUpgrade(req, socket, head);
-        // Nobody else takes upgrades: answer rather than leave the socket hanging.
-        else if (server.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      });
+      server.on('upgrade', upgradeListener(app, prefix, server));
       server.once('close', () => void herald.close());
     },
     async register(body, { host, secure = false }) {
-      const headers: Record<string, string> = { host, 'x-forwarded-proto': secure ? 'https' : 'http' };
+      const headers: Record<string, string> = { host };
       if (config.apiKey !== undefined) headers.authorization = `Bearer ${config.apiKey}`;
       const res = await app.inject({ method: 'POST', url: '/register', headers, payload: body });
       const answer = res.json<Registered & { error?: ErrorCode; message?: string }>();
       if (res.statusCode !== 200) throw new HeraldError(answer.error ?? 'internal', answer.message);
       // The route built the URL for an unmounted Herald; the client comes in through the prefix.
-      const url = mounted === '' ? answer.url : answer.url.replace(/\/ws\/([^/]+)$/, `${mounted}/ws/$1`);
+      let url = mounted === '' ? answer.url : answer.url.replace(/\/ws\/([^/]+)$/, `${mounted}/ws/$1`);
+      if (secure && config.publicUrl === undefined) url = url.replace(/^ws:/, 'wss:');
       return { url, id: answer.id, topics: answer.topics };
     },
     async publish(topic, data, publishOptions = {}) {
@@ -155,9 +153,11 @@ export async function createHerald(options: HeraldOptions = {}): Promise<Embedde
   };
 }
 
-/** Upgrades under the prefix go to Herald; others are left to the server's other listeners. */
-function upgradeListener(app: FastifyInstance, prefix: string) {
-  return (req: Parameters<typeof forwardUpgrade>[2], socket: Parameters<typeof forwardUpgrade>[3], head: Buffer): void => {
+/** Upgrades under the prefix go to Herald; others are left to the server's other listeners, if any. */
+function upgradeListener(app: FastifyInstance, prefix: string, server: Server) {
+  return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (underPrefix(req.url, prefix)) forwardUpgrade(app, prefix, req, socket, head);
+    // Nobody else takes upgrades: answer rather than leave the socket hanging.
+    else if (server.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   };
 }

@@ -58,6 +58,7 @@ test('attached to a node:http server under /realtime: register, connect and rece
     const second = new HeraldClient(own.url);
     await second.connect();
     await second.close();
+    assert.equal((await herald.register({ user_id: 3 }, { host: 'chat.example.com', secure: true })).url.replace(/[0-9a-f]{32}$/, 'ID'), 'wss://chat.example.com/realtime/ws/ID');
     await assert.rejects(herald.register({ user_id: -1 }, { host }), (err: unknown) => err instanceof HeraldError && err.code === 'invalid_body');
     // Herald's errors stay Herald's under the prefix.
     assert.deepEqual((await request(base, 'POST', '/realtime/register', { topics: ['x'] })).status, 400);
