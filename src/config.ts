@@ -9,6 +9,11 @@ export interface Config {
   redisUrl: string | undefined;
   redisCluster: boolean;
   apiKey: string | undefined;
+  tokenSecret: string | undefined;
+  tokenPublicKey: string | undefined;
+  tokenAudience: string | undefined;
+  tokenIssuer: string | undefined;
+  revocationTtlMs: number;
   allowedOrigins: string[];
   registrationTtlMs: number;
   historySize: number;
@@ -20,9 +25,11 @@ export interface Config {
   maxBufferedBytes: number;
   heartbeatMs: number;
   clientPublish: string[];
+  publicTopics: string[];
   clientRate: number;
   maxConnections: number;
   maxRegistrationsPerUser: number;
+  maxRegistrations: number;
   defaultTopics: string[];
   flushWindowMs: number;
   cursorSaveMs: number;
@@ -127,6 +134,11 @@ export const settings = [
   s('redisUrl', 'HERALD_REDIS_URL', 'redis-url', undefined, url(['redis:', 'rediss:']), 'Redis URL: use the redis engine (cluster mode) instead of memory'),
   s('redisCluster', 'HERALD_REDIS_CLUSTER', 'redis-cluster', false, bool, 'the Redis URL points at a Redis Cluster (sharded pub/sub)'),
   s('apiKey', 'HERALD_API_KEY', 'api-key', undefined, optStr, 'bearer key required by /register, /publish, /metrics, /stats and the dashboard'),
+  s('tokenSecret', 'HERALD_TOKEN_SECRET', 'token-secret', undefined, optStr, 'HS256 secret for connection tokens (GET /ws?token=JWT); at least 32 characters'),
+  s('tokenPublicKey', 'HERALD_TOKEN_PUBLIC_KEY', 'token-public-key', undefined, optStr, 'PEM file with the public key for connection tokens signed with RS256, ES256 or EdDSA'),
+  s('tokenAudience', 'HERALD_TOKEN_AUDIENCE', 'token-audience', undefined, optStr, 'the `aud` connection tokens must carry (default: not checked)'),
+  s('tokenIssuer', 'HERALD_TOKEN_ISSUER', 'token-issuer', undefined, optStr, 'the `iss` connection tokens must carry (default: not checked)'),
+  s('revocationTtlMs', 'HERALD_REVOCATION_TTL', 'revocation-ttl', 86_400_000, within(duration, 1000, 365 * DAY), 'how long DELETE /users/:user refuses the tokens the user held (set it to your longest token lifetime)'),
   s('allowedOrigins', 'HERALD_ALLOWED_ORIGINS', 'allowed-origins', ['*'], origins, 'comma-separated origins allowed for CORS and WebSocket upgrades (* = any)'),
   s('registrationTtlMs', 'HERALD_REGISTRATION_TTL', 'registration-ttl', 86_400_000, within(duration, 1000, 365 * DAY), 'how long a registration lives unconnected'),
   s('historySize', 'HERALD_HISTORY_SIZE', 'history-size', 1000, int(0, 1_000_000), 'messages kept per topic for recovery (0 = no history)'),
@@ -137,10 +149,12 @@ export const settings = [
   s('maxTopicLength', 'HERALD_MAX_TOPIC_LENGTH', 'max-topic-length', 256, int(1, 256), 'characters in a topic name'),
   s('maxBufferedBytes', 'HERALD_MAX_BUFFERED_BYTES', 'max-buffered-bytes', 1024 * 1024, within(bytes, 1024, GIB), 'unsent bytes per socket before it is closed as a slow consumer (4008)'),
   s('heartbeatMs', 'HERALD_HEARTBEAT', 'heartbeat', 25_000, within(duration, 100, DAY), 'ping interval; a socket silent for two rounds is dropped'),
-  s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to (e.g. chat.*); empty = none'),
+  s('publicTopics', 'HERALD_PUBLIC_TOPICS', 'public-topics', ['*'], list, 'topic patterns any client may read (* = all, {user} = the client\'s user id, e.g. news.*,user.{user}.*); others need the registration\'s topics or grants'),
+  s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to, if they may also read them (e.g. chat.*, room.{user}); empty = none'),
   s('clientRate', 'HERALD_CLIENT_RATE', 'client-rate', 100, int(1), 'messages per second a client may send (close 1008 beyond)'),
   s('maxConnections', 'HERALD_MAX_CONNECTIONS', 'max-connections', 200_000, int(1), 'WebSocket connections per process (503 beyond)'),
-  s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold (429 beyond)'),
+  s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold; a new one evicts the least recently connected one without a socket (429 only when all are connected)'),
+  s('maxRegistrations', 'HERALD_MAX_REGISTRATIONS', 'max-registrations', 1_000_000, int(1), 'registrations stored in all (per process on memory, per cluster on Redis; 503 beyond)'),
   s('defaultTopics', 'HERALD_DEFAULT_TOPICS', 'default-topics', ['cats'], list, 'topics of a registration that names none (the tutorial\'s "cats")'),
   s('flushWindowMs', 'HERALD_FLUSH_WINDOW', 'flush-window', 2, within(duration, 0, 1000), 'longest time frames may wait to be coalesced under heavy load'),
   s('cursorSaveMs', 'HERALD_CURSOR_SAVE', 'cursor-save', 1000, within(duration, 100, 3_600_000), 'how often live cursors are saved to the engine (redis engine)'),
@@ -179,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, raw: Record<string, stri
   }
   const config = { ...(out as unknown as Config), ...overrides };
   if (!logLevels.includes(config.logLevel)) throw new ConfigError(`HERALD_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${config.logLevel}"`);
+  if (config.tokenSecret !== undefined && config.tokenSecret.length < 32) throw new ConfigError('HERALD_TOKEN_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)');
   if (config.defaultTopics.length > config.maxTopics) throw new ConfigError('HERALD_DEFAULT_TOPICS has more topics than HERALD_MAX_TOPICS');
   return config;
 }

@@ -6,6 +6,7 @@ import { listenCommand } from './listen.js';
 import { unregisterCommand } from './unregister.js';
 import { ExitCode } from './http-client.js';
 import { HERALD_VERSION } from '../version.js';
+import { tokenCommand } from './token.js';
 
 const program = new Command('herald')
   .description('Herald: a real-time message relay. Backends publish over HTTP; clients receive over WebSockets.')
@@ -20,6 +21,7 @@ program.addCommand(registerCommand());
 program.addCommand(publishCommand());
 program.addCommand(listenCommand());
 program.addCommand(unregisterCommand());
+program.addCommand(tokenCommand());
 
 if (process.argv.length <= 2) {
   process.stderr.write('herald: give a command; `herald serve` runs the server\n\n');

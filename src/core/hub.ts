@@ -99,6 +99,13 @@ export class Hub {
     return this.#clients.get(clientId);
   }
 
+  /** The sessions of one user (a copy: closing them changes the index). */
+  sessionsOfUser(userKey: string): Session[] {
+    const mine = this.#users.get(userKey);
+    if (mine === undefined) return [];
+    return mine instanceof Set ? [...mine] : [mine];
+  }
+
   /** Adds a session, removing an older session of the same client from every index. */
   add(session: Session): void {
     const old = this.#clients.get(session.id);

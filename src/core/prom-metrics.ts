@@ -46,6 +46,16 @@ export function createMetricsRegistry(relay: Relay, stats: CountingStats): Regis
       for (const [reason, n] of Object.entries(stats.drops)) this.inc({ reason }, n);
     },
   });
+  new Counter({
+    name: 'herald_refusals_total',
+    help: 'Client requests refused with the connection kept, by reason: forbidden_topic (a topic it may not read), forbidden_publish.',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(stats.refusals)) this.inc({ reason }, n);
+    },
+  });
   new Gauge({
     name: 'herald_topics',
     help: 'Topics with at least one subscriber on this node.',

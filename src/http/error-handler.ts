@@ -5,8 +5,10 @@ import { HeraldError } from '../errors.js';
 export function errorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HeraldError, request, reply) => {
     const e = toHeraldError(err);
-    if (e.status >= 500) request.log.error({ err, url: request.url }, 'request failed');
-    else request.log.debug({ code: e.code, url: request.url }, e.message);
+    // The query string may hold a credential (?token=, ?key=): never logged.
+    const url = request.url.split('?')[0];
+    if (e.status >= 500) request.log.error({ err, url }, 'request failed');
+    else request.log.debug({ code: e.code, url }, e.message);
     void reply.code(e.status).send(e.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {

@@ -5,26 +5,47 @@ import { HeraldError } from '../errors.js';
 import { mountPrefix } from './mount.js';
 import { topicSchema, userIdSchema } from './schemas.js';
 
-/** POST /register and DELETE /register/:id (the tutorial's API, plus `topics` and `id`). */
+/** POST /register, PATCH and DELETE /register/:id (the tutorial's API, plus `topics`, `grants` and `id`). */
 export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
   const { config } = relay;
 
-  app.post<{ Body: { user_id: UserId; topics?: string[] } }>(
+  const topicList = { type: 'array', items: topicSchema(config), maxItems: config.maxTopics } as const;
+  // Grants are patterns: `*` and `{user}` (DESIGN.md 6); as long as a topic, as many as topics.
+  const grantList = { type: 'array', items: { type: 'string', minLength: 1, maxLength: config.maxTopicLength }, maxItems: config.maxTopics } as const;
+  const unique = (list: string[] | undefined): string[] | undefined => (list === undefined ? undefined : [...new Set(list)]);
+
+  app.post<{ Body: { user_id: UserId; topics?: string[]; grants?: string[] } }>(
     '/register',
     {
       schema: {
         body: {
           type: 'object',
           required: ['user_id'],
-          properties: { user_id: userIdSchema, topics: { type: 'array', items: topicSchema(config), maxItems: config.maxTopics } },
+          properties: { user_id: userIdSchema, topics: topicList, grants: grantList },
         },
       },
     },
     async (request) => {
-      const topics = request.body.topics === undefined ? undefined : [...new Set(request.body.topics)];
-      const reg = await relay.register(request.body.user_id, topics);
+      const reg = await relay.register(request.body.user_id, unique(request.body.topics), unique(request.body.grants));
       request.log.info({ client: reg.id, user: reg.userId }, 'registered');
-      return { url: `${wsBase(request, config.publicUrl)}${mountPrefix(request.raw)}/ws/${reg.id}`, id: reg.id, topics: reg.topics };
+      return { url: `${wsBase(request, config.publicUrl)}${mountPrefix(request.raw)}/ws/${reg.id}`, id: reg.id, topics: reg.topics, grants: reg.grants };
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { topics?: string[]; grants?: string[] } }>(
+    '/register/:id',
+    {
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
+        body: { type: 'object', anyOf: [{ required: ['topics'] }, { required: ['grants'] }], properties: { topics: topicList, grants: grantList } },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const reg = await relay.updateRights(id, { topics: unique(request.body.topics), grants: unique(request.body.grants) });
+      if (!reg) throw new HeraldError('unknown_client');
+      request.log.info({ client: id }, 'rights changed');
+      return { id, topics: reg.topics, grants: reg.grants };
     },
   );
 
