@@ -104,6 +104,35 @@ console.log('connected');
   assert.equal(out, 'connected\n{"topic":"news","data":"hello","offset":1}\n');
 });
 
+test("the installed 'herald' embeds in a plain node:http server under a prefix", async () => {
+  const app = join(dir, 'app');
+  writeFileSync(
+    join(app, 'embed.mjs'),
+    `import { createServer } from 'node:http';
+import { createHerald } from 'herald';
+import { HeraldClient } from 'herald/client';
+
+const herald = await createHerald();
+const server = createServer((req, res) => res.end('my app'));
+herald.attach(server, { prefix: '/realtime' });
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const host = '127.0.0.1:' + server.address().port;
+const { url } = await herald.register({ user_id: 1, topics: ['news'] }, { host });
+const client = new HeraldClient(url);
+const got = new Promise((resolve) => client.on('message', (m) => resolve(m.data)));
+await client.connect();
+await herald.publish('news', { hello: 'embedded' });
+console.log(JSON.stringify({ url: url.replace(/[0-9a-f]{32}$/, 'ID'), data: await got, app: await (await fetch('http://' + host + '/')).text() }));
+await client.close();
+server.close();
+await herald.close();
+`,
+  );
+  const { stdout } = await run(process.execPath, ['embed.mjs'], { cwd: app, env: env(), timeout: 20_000 });
+  const port = /127\.0\.0\.1:(\d+)/.exec(stdout)?.[1];
+  assert.deepEqual(JSON.parse(stdout), { url: `ws://127.0.0.1:${port}/realtime/ws/ID`, data: { hello: 'embedded' }, app: 'my app' });
+});
+
 test('herald/client pulls in no server code: its import graph stays in dist/client and dist/src/protocol', async () => {
   const app = join(dir, 'app');
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', "console.log(new URL(import.meta.resolve('herald/client')).pathname + '\\n' + new URL(import.meta.resolve('herald/browser')).pathname)"], { cwd: app });
