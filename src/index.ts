@@ -90,6 +90,10 @@ export async function createHerald(options: HeraldOptions = {}): Promise<Embedde
   let mounted = '';
 
   const plugin: FastifyPluginAsync = async (instance) => {
+    // Its upgrade listener would route Herald's upgrades through the app too: two handlers, one socket.
+    if (instance.hasDecorator('websocketServer')) {
+      throw new Error('herald.plugin cannot share a Fastify app with @fastify/websocket (both would take the WebSocket upgrades): mount Herald on its own node:http server with attach(), or run it with listen()');
+    }
     const prefix = normalizePrefix(instance.prefix);
     mounted = prefix;
     // Herald parses its own bodies (with its own limits): leave the stream unread here.

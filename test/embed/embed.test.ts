@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
+import websocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import { WebSocket } from 'ws';
 import { HeraldClient, type HeraldMessage } from '../../client/index.js';
@@ -114,6 +115,21 @@ test('attached to a server with no handler of its own: other paths and upgrades 
     assert.equal(outcome, 'HTTP 404');
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await herald.close();
+  }
+});
+
+test('a Fastify app that already takes upgrades with @fastify/websocket is refused with the way out', async () => {
+  const herald = await createHerald({ logLevel: 'silent' });
+  const app = Fastify();
+  await app.register(websocket);
+  try {
+    await assert.rejects(async () => {
+      await app.register(herald.plugin, { prefix: '/rt' });
+      await app.ready();
+    }, /cannot share a Fastify app with @fastify\/websocket.*attach\(\)/);
+  } finally {
+    await app.close().catch(() => undefined);
     await herald.close();
   }
 });
