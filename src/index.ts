@@ -34,11 +34,12 @@ export interface RegisterBody {
   [more: string]: unknown;
 }
 
-/** The answer of POST /register: the client's WebSocket URL and id. */
+/** The answer of POST /register: the client's WebSocket URL and id, its topics and grants. */
 export interface Registered {
   url: string;
   id: string;
   topics: string[];
+  grants?: string[];
 }
 
 /** What publish() sends: text, any JSON value, or bytes (a binary message). */
@@ -141,7 +142,7 @@ export async function createHerald(options: HeraldOptions = {}): Promise<Embedde
       // The route built the URL for an unmounted Herald; the client comes in through the prefix.
       let url = mounted === '' ? answer.url : answer.url.replace(/\/ws\/([^/]+)$/, `${mounted}/ws/$1`);
       if (secure && config.publicUrl === undefined) url = url.replace(/^ws:/, 'wss:');
-      return { url, id: answer.id, topics: answer.topics };
+      return { ...answer, url };
     },
     async publish(topic, data, publishOptions = {}) {
       const base = { topic, userId: publishOptions.userId };

@@ -55,7 +55,7 @@ test('attached to a node:http server under /realtime: register, connect and rece
     const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const own = await herald.register({ user_id: 2, topics: ['news'] }, { host });
     assert.equal(own.url, `ws://${host}/realtime/ws/${own.id}`);
-    assert.deepEqual(own.topics, ['news']);
+    assert.deepEqual([own.topics, own.grants], [['news'], []]);
     const second = new HeraldClient(own.url);
     await second.connect();
     await second.close();
