@@ -1,5 +1,6 @@
 // examples/chat, as a user starts it (node examples/chat/server.js), in headless Chromium: two
-// people join, the backend announces the second, and a line one types reaches both.
+// people join (with connection tokens from the example's backend), the backend announces the
+// second, and a line one types reaches both.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,9 +37,12 @@ after(async () => {
   }
 });
 
+const sockets: string[] = [];
+
 async function join(name: string, errors: string[]): Promise<Page> {
   const page = await browser.newPage();
   page.on('pageerror', (err) => errors.push(`${name}: ${err.message}`));
+  page.on('websocket', (ws) => sockets.push(ws.url()));
   await page.goto(`${base}/`);
   await page.fill('#name', name);
   await page.click('#join button');
@@ -62,4 +66,7 @@ test('two people chat through the example: the backend announces arrivals, brows
   }
   assert.deepEqual((await lines(alice)).filter((l) => l !== 'alice joined'), ['bob joined', 'bob: hi alice']);
   assert.deepEqual(errors, []);
+  // Each page connected with a token its backend signed, through the mount prefix.
+  assert.equal(sockets.length, 2);
+  for (const url of sockets) assert.match(url, new RegExp(`^${base.replace('http', 'ws')}/realtime/ws\\?token=[\\w-]+\\.[\\w-]+\\.[\\w-]+$`));
 });
