@@ -369,7 +369,7 @@ function controlEvent(e: unknown): ControlEvent | undefined {
   if (e === null || typeof e !== 'object') return undefined;
   const o = e as Record<string, unknown>;
   if (typeof o.node !== 'string') return undefined;
-  if (o.type === 'revoke' && typeof o.user === 'string' && typeof o.before === 'number') return { type: 'revoke', node: o.node, user: o.user, before: o.before };
+  if (o.type === 'revoke' && typeof o.user === 'string' && typeof o.at === 'number') return { type: 'revoke', node: o.node, user: o.user, at: o.at };
   if (typeof o.clientId !== 'string') return undefined;
   if (o.type === 'kick' && typeof o.code === 'number' && typeof o.reason === 'string') {
     const before = typeof o.before === 'number' ? { before: o.before } : {};
