@@ -18,6 +18,7 @@ import { metricsRoutes } from './http/metrics.js';
 import { originCheck } from './http/origin.js';
 import { publishRoutes } from './http/publish.js';
 import { registerRoutes } from './http/register.js';
+import { sseRoutes } from './http/sse.js';
 import { statsRoutes } from './http/stats.js';
 import { wsRoutes } from './http/ws.js';
 
@@ -74,6 +75,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(registerRoutes, { relay });
   await app.register(publishRoutes, { relay });
   await app.register(wsRoutes, { relay });
+  await app.register(sseRoutes, { relay });
   await app.register(metricsRoutes, { relay, stats });
   await app.register(statsRoutes, { relay, stats });
   await app.register(dashboardRoutes, { apiKey: config.apiKey });

@@ -1,6 +1,7 @@
 import type { Message, StreamPosition } from './message.js';
 import { Outgoing, type ProtocolName } from './outgoing.js';
 import type { Link, Session } from './session.js';
+import { otherEntries, sseRecovered, sseRun } from './sse-frames.js';
 import type { Recovery } from '../engines/history.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { textFrame } from '../protocol/frame.js';
@@ -161,19 +162,25 @@ export class Hub {
     const frames: Buffer[] = [];
     let last = recovery.position;
     let lastReplayed = 0;
+    // SSE: each event's id also names where the stream stands in its other topics.
+    const sse = session.protocol === 'sse' ? otherEntries(session, topic, this.#cursorOf) : undefined;
+    const frame = (o: Outgoing): Buffer => (sse === undefined ? o.frame(session.protocol) : sseRun(sse, topic, [o]));
     for (const m of recovery.messages) {
       lastReplayed = m.offset;
       if (m.userId !== undefined && String(m.userId) !== session.userKey) continue;
-      frames.push(new Outgoing(m).frame(session.protocol));
+      frames.push(frame(new Outgoing(m)));
     }
     const seam = Math.max(recovery.position.offset, lastReplayed);
-    if (announce) frames.push(textFrame(encodeRecovered(topic, { offset: seam, epoch: recovery.position.epoch }, recovery.complete)));
+    const seamAt = { offset: seam, epoch: recovery.position.epoch };
+    // SSE streams hear only of gaps (`event: recovered`, complete: false); herald.v1 of every recovery.
+    if (announce && sse === undefined) frames.push(textFrame(encodeRecovered(topic, seamAt, recovery.complete)));
+    else if (announce && !recovery.complete && sse !== undefined) frames.push(sseRecovered(sse, topic, seamAt, false));
     for (const o of link.queue) {
       const m = o.message;
       if (m.epoch === recovery.position.epoch && m.offset <= seam) continue;
       if (m.offset > 0) last = m; // offset 0: unsequenced (engine down), moves no cursor
       if (o.userKey !== undefined && o.userKey !== session.userKey) continue;
-      frames.push(o.frame(session.protocol));
+      frames.push(frame(o));
     }
     link.queue = NO_MESSAGES;
     link.queuedBytes = 0;
@@ -184,6 +191,8 @@ export class Hub {
     st.live.add(session);
     if (frames.length > 0) session.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
   }
+
+  readonly #cursorOf = (session: Session, topic: string): StreamPosition | undefined => this.cursor(session, topic);
 
   /** The last position written to a session for a topic, for its cursor. */
   cursor(session: Session, topic: string): StreamPosition | undefined {
@@ -298,16 +307,36 @@ export class Hub {
 
   /** One user-addressed message to one of the user's sessions, if it is live in the topic. */
   #sendTo(s: Session, st: TopicState, o: Outgoing, touched: Session[]): number {
-    return s.links.get(st.name)?.live ? this.#send(s, o.frame(s.protocol), 1, touched) : 0;
+    if (!s.links.get(st.name)?.live) return 0;
+    const frame = s.protocol === 'sse' ? sseRun(otherEntries(s, st.name, this.#cursorOf), st.name, [o]) : o.frame(s.protocol);
+    return this.#send(s, frame, 1, touched);
   }
 
-  /** Writes a run of messages to every live session of the topic, one Buffer per protocol. */
+  /**
+   * Writes a run of messages to every live session of the topic, one Buffer per protocol (SSE:
+   * one per set of positions in the streams' other topics, see sse-frames.ts).
+   */
   #broadcast(st: TopicState, run: Outgoing[], touched: Session[]): number {
     let deliveries = 0;
     let plain: Buffer | undefined;
     let v1: Buffer | undefined;
-    for (const s of st.live) deliveries += this.#send(s, s.protocol === 'plain' ? (plain ??= join(run, 'plain')) : (v1 ??= join(run, 'herald.v1')), run.length, touched);
+    let sse: Map<string, Buffer> | undefined;
+    for (const s of st.live) {
+      const p = s.protocol;
+      const buf = p === 'plain' ? (plain ??= join(run, 'plain')) : p === 'herald.v1' ? (v1 ??= join(run, 'herald.v1')) : this.#sseRun(s, st.name, run, (sse ??= new Map()));
+      deliveries += this.#send(s, buf, run.length, touched);
+    }
     return deliveries;
+  }
+
+  #sseRun(s: Session, topic: string, run: Outgoing[], shared: Map<string, Buffer>): Buffer {
+    const others = otherEntries(s, topic, this.#cursorOf);
+    let buf = shared.get(others);
+    if (buf === undefined) {
+      buf = sseRun(others, topic, run);
+      shared.set(others, buf);
+    }
+    return buf;
   }
 
   /**

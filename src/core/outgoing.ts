@@ -1,8 +1,9 @@
 import { encodeFrame, Opcode } from '../protocol/frame.js';
+import { sseEvent } from '../protocol/sse.js';
 import { encodeMessage } from '../protocol/v1.js';
 import type { Message } from './message.js';
 
-export type ProtocolName = 'plain' | 'herald.v1';
+export type ProtocolName = 'plain' | 'herald.v1' | 'sse';
 
 /**
  * A message on its way out of this process, with its frames encoded at most once per
@@ -13,14 +14,23 @@ export class Outgoing {
   readonly userKey: string | undefined;
   #plain: Buffer | undefined;
   #v1: Buffer | undefined;
+  #json: string | undefined;
 
   constructor(message: Message) {
     this.message = message;
     this.userKey = message.userId === undefined ? undefined : String(message.userId);
   }
 
+  /** The herald.v1 `message` object, one line of JSON (herald.v1 frames and SSE `data:` both carry it). */
+  get json(): string {
+    return (this.#json ??= encodeMessage(this.message));
+  }
+
+  /** The message framed for `protocol`. SSE: an event without `id:` (the hub adds each stream's resume token, see sse-frames.ts). */
   frame(protocol: ProtocolName): Buffer {
-    return protocol === 'plain' ? (this.#plain ??= plainFrame(this.message)) : (this.#v1 ??= encodeFrame(Opcode.text, Buffer.from(encodeMessage(this.message))));
+    if (protocol === 'plain') return (this.#plain ??= plainFrame(this.message));
+    if (protocol === 'herald.v1') return (this.#v1 ??= encodeFrame(Opcode.text, Buffer.from(this.json)));
+    return Buffer.from(sseEvent(this.json));
   }
 }
 

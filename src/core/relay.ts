@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
 import type { Recovery } from '../engines/history.js';
@@ -16,10 +15,27 @@ import type { Message, PublishInput, StreamPosition, UserId } from './message.js
 import type { ProtocolName } from './outgoing.js';
 import { Session } from './session.js';
 import type { RelayStats } from './relay-stats.js';
+import type { Transport } from './transport.js';
 
 /** A live session's cursors on their way to the engine. */
 interface SessionCursorSave extends CursorSave {
   readonly session: Session;
+}
+
+/**
+ * A client opening a connection, whatever it presented: a registration (its id, user, rights,
+ * held topics and server cursors) or a signed token (a server-made id, no cursors).
+ */
+export interface Connecting {
+  readonly id: string;
+  readonly userId: UserId;
+  readonly rights: Rights;
+  /** The topics to join, each one the client may hold. */
+  readonly topics: string[];
+  /** The server's cursors (a registration's), joined from when the client names no position. */
+  readonly cursors: Record<string, StreamPosition>;
+  /** A stored registration: its cursors are saved, its TTL paused, an older connection replaced. */
+  readonly registered: boolean;
 }
 
 /** Sessions looked at per tick when saving live cursors; their saves leave as one write per Redis connection. */
@@ -45,11 +61,6 @@ export class Relay {
   #savingCursors = false;
 
   constructor(engine: Engine, config: Config, log: Logger, stats: RelayStats) {
-    const relay = this;
-    this.#onSocketClose = function (this: WebSocket): void {
-      const s = Session.of(this);
-      if (s) relay.disconnect(s);
-    };
     this.engine = engine;
     this.config = config;
     this.log = log;
@@ -194,36 +205,44 @@ export class Relay {
   }
 
   /**
-   * A socket opened for a registration: replaces an older socket of the same client (4000),
-   * then joins the registration's topics, recovering from the client's own positions (`since`,
-   * given at connect) or else the saved cursors. Requests the client sends meanwhile are served
-   * after that (see serialize).
+   * A connection opened for a registration: joins what the client held last time (or `topics`,
+   * when the connection names them), less what it may no longer hold. See open().
    */
-  connect(ws: WebSocket, reg: Registration, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg)): Session {
-    const s = new Session(ws, reg.id, reg.userId, protocol, this.config, rights);
+  connect(transport: Transport, reg: Registration, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg), topics?: string[]): Session {
+    // What the client held last time, less what it may no longer hold (rights change while away).
+    const joined = (topics ?? (reg.held ?? reg.topics).filter((t) => rights.mayHold(t))).slice(0, this.config.maxTopics);
+    return this.open(transport, { id: reg.id, userId: reg.userId, rights, topics: joined, cursors: reg.cursors, registered: true }, protocol, since);
+  }
+
+  /**
+   * A connection opened: replaces an older connection of the same registered client (4000),
+   * then joins its topics, recovering from the client's own positions (`since`, given at
+   * connect) or else the server's cursors. Requests the client sends meanwhile are served after
+   * that (see serialize).
+   */
+  open(transport: Transport, client: Connecting, protocol: ProtocolName, since?: Record<string, StreamPosition>): Session {
+    const s = new Session(transport, client.id, client.userId, protocol, this.config, client.rights, client.registered);
     // Shared listeners, not closures per socket: an idle connection holds only what it needs.
     s.onStop = this.#onStop;
-    ws.on('close', this.#onSocketClose);
-    let cursors = reg.cursors;
-    const old = this.hub.get(reg.id);
+    s.onClosed = this.#onClosed;
+    let cursors = client.cursors;
+    const old = this.hub.get(client.id);
     if (old) cursors = { ...cursors, ...this.cursorsOf(old) };
     if (since) cursors = { ...cursors, ...since };
     this.hub.add(s);
     if (old) old.close(CloseCode.replaced, 'replaced by a newer connection', 'replaced');
     // The old socket may also live on another node; only sockets older than this one go.
-    else void this.#kick(reg.id, CloseCode.replaced, 'replaced by a newer connection', s.connectedAt);
+    else if (client.registered) void this.#kick(client.id, CloseCode.replaced, 'replaced by a newer connection', s.connectedAt);
     this.stats.connected(protocol, 1);
-    this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
-    // What the client held last time, less what it may no longer hold (rights change while away).
-    const topics = (reg.held ?? reg.topics).filter((t) => rights.mayHold(t)).slice(0, this.config.maxTopics);
-    if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, topics, this.config.heartbeatMs));
-    this.#joinRegistration(s, topics, cursors);
+    if (client.registered) this.engine.registry.markConnected(client.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
+    if (protocol === 'herald.v1') s.reply(encodeWelcome(client.id, client.userId, client.topics, this.config.heartbeatMs));
+    this.#joinRegistration(s, client.topics, cursors);
     return s;
   }
 
-  /** Joins a new session's registration topics; v1 clients are told how each recovery went, plain ones never. */
+  /** Joins a new session's topics; v1 clients are told how each recovery went, SSE ones of gaps, plain ones never. */
   #joinRegistration(s: Session, topics: string[], cursors: Record<string, StreamPosition>): void {
-    this.serialize(s, () => this.#joinAll(s, topics, cursors, s.protocol === 'herald.v1')).catch((err: unknown) => {
+    this.serialize(s, () => this.#joinAll(s, topics, cursors, s.protocol !== 'plain')).catch((err: unknown) => {
       this.log.warn({ err, client: s.id }, 'could not join the registration topics');
       s.close(CloseCode.internal, 'could not join topics; reconnect', 'error');
     });
@@ -233,8 +252,7 @@ export class Relay {
     s.stoppedCursors = this.cursorsOf(s);
   };
 
-  /** The 'close' listener of every socket (ws calls it with the socket as `this`). */
-  readonly #onSocketClose: (this: WebSocket) => void;
+  readonly #onClosed = (s: Session): void => this.disconnect(s);
 
   /** Runs a session's topic changes one at a time, in arrival order. */
   serialize<T>(s: Session, task: () => Promise<T>): Promise<T> {
@@ -291,7 +309,7 @@ export class Relay {
     if (s.closeReason === 'slow') this.stats.dropped('slow_consumer');
     this.log.debug({ client: s.id, reason: s.closeReason ?? 'client' }, 'socket closed');
     // A replaced socket's successor carries on; an unregistered one is gone.
-    if (s.closeReason === 'replaced' || s.closeReason === 'unregistered') return;
+    if (s.closeReason === 'replaced' || s.closeReason === 'unregistered' || !s.registered) return;
     const { registry } = this.engine;
     registry
       .saveCursors(s.id, cursors)
@@ -400,7 +418,8 @@ export class Relay {
    * next topic change, or the write-back after a Redis reset, stores them again.
    */
   async #persistTopics(s: Session): Promise<void> {
-    if (s.closed) return;
+    // An SSE stream's topics come from its URL each time: they are not what the client holds next time.
+    if (s.closed || s.protocol === 'sse' || !s.registered) return;
     try {
       await this.engine.registry.setHeld(s.id, s.links.topics());
     } catch (err) {
@@ -412,7 +431,7 @@ export class Relay {
   async #writeBack(): Promise<void> {
     let n = 0;
     for (const s of this.hub.sessions()) {
-      if (s.closed) continue;
+      if (s.closed || !s.registered) continue;
       const reg: Registration = { id: s.id, userId: s.userId, topics: [...s.rights.topics], grants: [...s.rights.grants], held: s.links.topics(), cursors: this.cursorsOf(s), createdAt: Date.now() };
       try {
         await this.engine.registry.create(reg, { perUser: Number.MAX_SAFE_INTEGER, total: Number.MAX_SAFE_INTEGER });

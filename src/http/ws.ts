@@ -5,7 +5,7 @@ import type { Rights } from '../core/access.js';
 import type { Relay } from '../core/relay.js';
 import type { Registration } from '../engines/registry.js';
 import { handlePlain } from '../core/plain-handler.js';
-import { Session } from '../core/session.js';
+import { WebSocketTransport } from '../core/websocket-transport.js';
 import { V1Handler } from '../core/v1-handler.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -83,11 +83,11 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
     relay.log.debug({ err }, 'websocket error');
   }
   function onPong(this: WebSocket): void {
-    const s = Session.of(this);
+    const s = WebSocketTransport.sessionOf(this);
     if (s) s.missed = 0;
   }
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-    const s = Session.of(this);
+    const s = WebSocketTransport.sessionOf(this);
     // Frames still arriving after the close began are not served (nor counted as more drops).
     if (!s || s.closed) return;
     s.missed = 0;
@@ -133,7 +133,7 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
       release(ws, onError);
       const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
       const { reg, since, rights } = found;
-      relay.connect(ws, reg, protocol, since, rights);
+      relay.connect(new WebSocketTransport(ws), reg, protocol, since, rights);
       ws.on('pong', onPong);
       ws.on('message', onMessage);
       request.log.debug({ client: reg.id, protocol }, 'socket connected');
