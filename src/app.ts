@@ -13,6 +13,7 @@ import { apiKeyAuth } from './http/auth.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { errorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
+import { historyRoutes } from './http/history.js';
 import { jsonBodyParser } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics.js';
 import { originCheck } from './http/origin.js';
@@ -76,6 +77,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(publishRoutes, { relay });
   await app.register(wsRoutes, { relay });
   await app.register(sseRoutes, { relay });
+  await app.register(historyRoutes, { relay });
   await app.register(metricsRoutes, { relay, stats });
   await app.register(statsRoutes, { relay, stats });
   await app.register(dashboardRoutes, { apiKey: config.apiKey });
