@@ -13,10 +13,10 @@ import type { StreamPosition } from '../core/message.js';
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const EPOCH = /^[A-Za-z0-9_-]{8}$/;
 const ENTRY = /^([A-Za-z0-9_-]{6})([A-Za-z0-9_-]{8})([0-9a-z]{1,11})$/;
-/** Entries past this many in a token are not read (a stream has at most HERALD_MAX_TOPICS topics). */
+/** A token of more entries is not read (a stream has at most HERALD_MAX_TOPICS topics). */
 export const MAX_TOKEN_ENTRIES = 1000;
-/** A Last-Event-ID longer than this is ignored: 1000 entries of the longest kind. */
-export const MAX_TOKEN_LENGTH = MAX_TOKEN_ENTRIES * 26;
+/** A Last-Event-ID longer than this is ignored (`?last_event_id=` longer: 400); 16 KB is also Node's header limit. */
+export const MAX_TOKEN_LENGTH = 10_000;
 
 function fnv1a(text: string, basis: number): number {
   let h = basis;
