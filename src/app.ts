@@ -55,6 +55,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     childLoggerFactory: (logger) => logger,
     bodyLimit: config.maxBodyBytes,
     trustProxy: config.trustProxy,
+    // Closing: after every socket and stream was told to go (preClose), cut what still hangs on.
+    forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: false } },
   });
   errorHandling(app);
