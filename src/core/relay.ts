@@ -204,13 +204,10 @@ export class Relay {
     return m;
   }
 
-  /**
-   * A connection opened for a registration: joins what the client held last time (or `topics`,
-   * when the connection names them), less what it may no longer hold. See open().
-   */
-  connect(transport: Transport, reg: Registration, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg), topics?: string[]): Session {
+  /** A WebSocket opened for a registration: joins what its client held last time. See open(). */
+  connect(transport: Transport, reg: Registration, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg)): Session {
     // What the client held last time, less what it may no longer hold (rights change while away).
-    const joined = (topics ?? (reg.held ?? reg.topics).filter((t) => rights.mayHold(t))).slice(0, this.config.maxTopics);
+    const joined = (reg.held ?? reg.topics).filter((t) => rights.mayHold(t)).slice(0, this.config.maxTopics);
     return this.open(transport, { id: reg.id, userId: reg.userId, rights, topics: joined, cursors: reg.cursors, registered: true }, protocol, since);
   }
 
