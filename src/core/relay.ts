@@ -222,6 +222,7 @@ export class Relay {
     // Shared listeners, not closures per socket: an idle connection holds only what it needs.
     s.onStop = this.#onStop;
     s.onClosed = this.#onClosed;
+    if (protocol === 'sse' && client.registered) s.keptCursors = keptCursors(client.cursors, client.topics);
     let cursors = client.cursors;
     const old = this.hub.get(client.id);
     if (old) cursors = { ...cursors, ...this.cursorsOf(old) };
@@ -291,6 +292,7 @@ export class Relay {
     if (s.stoppedCursors) return s.stoppedCursors;
     // No prototype: a topic may be named "__proto__" or "constructor".
     const out = Object.create(null) as Record<string, StreamPosition>;
+    if (s.keptCursors) Object.assign(out, s.keptCursors);
     for (const topic of s.links.topics()) {
       const c = this.hub.cursor(s, topic);
       if (c) out[topic] = c;
@@ -440,4 +442,15 @@ export class Relay {
     }
     this.log.warn({ registrations: n }, 'engine came back empty: wrote back the registrations of live sockets');
   }
+}
+
+/** The cursors of topics a connection does not hold. */
+function keptCursors(cursors: Record<string, StreamPosition>, held: readonly string[]): Record<string, StreamPosition> | undefined {
+  let out: Record<string, StreamPosition> | undefined;
+  for (const [topic, position] of Object.entries(cursors)) {
+    if (held.includes(topic)) continue;
+    out ??= Object.create(null) as Record<string, StreamPosition>;
+    out[topic] = position;
+  }
+  return out;
 }

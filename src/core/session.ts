@@ -57,6 +57,11 @@ export class Session {
   onStop: ((s: Session) => void) | undefined;
   /** Called once, when the connection is gone (set by the relay; one function for all sessions). */
   onClosed: ((s: Session) => void) | undefined;
+  /**
+   * The registration's cursors of topics this connection does not hold, kept in what it saves:
+   * an SSE stream of a few of them must not wipe the others' (its WebSocket's next recovery).
+   */
+  keptCursors: Record<string, StreamPosition> | undefined;
   /** The cursors last saved to the engine (JSON), so unchanged ones are not written again. */
   savedCursors = '';
   /** The hub's flush that last wrote here (the hub corks a socket written twice in one flush). */

@@ -6,6 +6,7 @@ import { publish, register, request } from '../helpers/http.js';
 import { startHerald, type TestServer } from '../helpers/server.js';
 import { SseReader, sseUrl } from '../helpers/sse-client.js';
 import { waitFor } from '../helpers/wait.js';
+import { TestSocket } from '../helpers/ws-client.js';
 
 /** Resolves once the registration's stream on `srv` receives every one of `topics` live. */
 async function live(srv: TestServer, id: string, topics: string[]): Promise<void> {
@@ -45,7 +46,8 @@ describe('SSE: the stream', () => {
       assert.equal(b1!['binary'], 'AAH+/w==');
       assert.deepEqual(a2!['data'], { deep: { list: [1, 'x\ny'] } });
       // Multi-line text is JSON on one line: each event is exactly one id line and one data line.
-      const blocks = r.raw.split('\n\n').filter((b) => b.includes('"type":"message"'));
+      // (Heartbeat comment lines may come between events: they are not part of one.)
+      const blocks = r.raw.split('\n\n').map((b) => b.replace(/^(:[^\n]*\n)+/, '')).filter((b) => b.includes('"type":"message"'));
       assert.equal(blocks.length, 3);
       for (const block of blocks) assert.match(block, /^id: [A-Za-z0-9_.-]+\ndata: \{[^\n]*\}$/);
       const ids = r.events.filter((e) => e.event === 'message').map((e) => e.id);
@@ -105,6 +107,30 @@ describe('SSE: the stream', () => {
       assert.deepEqual(r2.messages().map((m) => m['data']), ['c2', 'c3']);
     } finally {
       r2.close();
+    }
+  });
+
+  it("a stream of some topics keeps the registration's cursors of the others (its WebSocket recovers them)", async () => {
+    const reg = await register(srv.base, 'both', ['p', 'q']);
+    const ws = await TestSocket.open(reg.url);
+    await live(srv, reg.id, ['p', 'q']);
+    await publish(srv.base, { topic: 'p', message: 'p1' });
+    await publish(srv.base, { topic: 'q', message: 'q1' });
+    assert.deepEqual((await ws.take(2)).map((f) => f.data), ['p1', 'q1']);
+    await ws.closeAndWait();
+    await waitFor('the socket gone', () => srv.herald.relay.hub.get(reg.id) === undefined);
+    const sse = await openLive(srv, reg, ['p'], '?topics=p');
+    await publish(srv.base, { topic: 'p', message: 'p2' });
+    await sse.waitMessages(1);
+    assert.deepEqual(sse.messages().map((m) => m['data']), ['p2'], 'p resumed from the server cursor');
+    sse.close();
+    await waitFor('the stream gone', () => srv.herald.relay.hub.get(reg.id) === undefined);
+    await publish(srv.base, { topic: 'q', message: 'q2' });
+    const back = await TestSocket.open(reg.url);
+    try {
+      assert.deepEqual((await back.take(1)).map((f) => f.data), ['q2'], 'q resumes from its cursor; p from where the stream left it');
+    } finally {
+      await back.closeAndWait();
     }
   });
 
