@@ -41,6 +41,8 @@ export interface FaultRecord {
   /** From the fault's end until the last client was caught up (null: not within the run). */
   readonly allRecoveredMs: number | null;
   readonly connectionsLost: number | null;
+  /** The last clients to recover, with their time. */
+  readonly slowest: readonly string[];
   readonly publishes: Record<'acked' | 'degraded' | 'refused' | 'unknown', number>;
 }
 
@@ -129,11 +131,21 @@ export async function runChaos(o: ChaosOptions, signal?: AbortSignal): Promise<C
     const sampleRss = (): void => {
       for (const n of cluster.nodes) {
         if (!n.up) continue;
+        const t = (Date.now() - chaosStart) / 1000;
+        let rss = Number.NaN;
         try {
-          samples.push({ node: n.id, pid: n.pid, t: (Date.now() - chaosStart) / 1000, rssMiB: rssKiB(n.pid) / 1024 });
+          rss = rssKiB(n.pid) / 1024;
         } catch {
           // exited between the check and the read
         }
+        if (!Number.isFinite(rss)) continue; // a process being reaped has no VmRSS
+        const sample: RssSample = { node: n.id, pid: n.pid, t, rssMiB: rss, connections: null };
+        samples.push(sample);
+        // The node's sockets at the time (clients move between nodes with the faults).
+        void fetch(`http://127.0.0.1:${n.port}/health`, { signal: AbortSignal.timeout(900) })
+          .then(async (res) => ((await res.json()) as { connections?: number }).connections)
+          .then((c) => (sample.connections = typeof c === 'number' ? c : null))
+          .catch(() => {});
       }
     };
     sampleRss();
@@ -208,10 +220,8 @@ export async function runChaos(o: ChaosOptions, signal?: AbortSignal): Promise<C
         const kind = deck.next();
         const window = tracker.open();
         status(`injecting ${kind}`);
-        const result = await injectFault(kind, cluster, random);
-        // For kill/term the fault is "over" once the process is gone (clients move to the other
-        // nodes); its restart comes after. The others end when the signal, stall or Redis is over.
-        window.endedAt = result.endedAt;
+        const result = await injectFault(kind, cluster, random, () => (window.endedAt = Date.now()));
+        window.endedAt ??= Date.now();
         faults.push({ kind, target: result.target, detail: result.detail, window });
         status(`${kind} ${result.target}: ${result.detail}`);
         nextFaultAt = Date.now() + gap();
@@ -244,6 +254,7 @@ export async function runChaos(o: ChaosOptions, signal?: AbortSignal): Promise<C
         recovery: summarizeTimes(w.times, clients.length),
         allRecoveredMs: w.allRecoveredAt === null || w.endedAt === null ? null : w.allRecoveredAt - w.endedAt,
         connectionsLost: w.dropsAtRecovery === null ? null : w.dropsAtRecovery - w.dropsAtStart,
+        slowest: [...w.slowest.map(([i, t]) => `${name(i)} ${t} ms`), ...[...w.pending].slice(0, 3).map((i) => `${name(i)} not recovered`)],
         publishes: ledger.outcomesBetween(w.startedAt, end),
       };
     });

@@ -19,47 +19,61 @@ export interface FaultResult {
   /** The node hit (kill/term/stop), else what was hit. */
   readonly target: string;
   readonly detail: string;
-  /** When the fault itself was over: the process gone (kill/term), SIGCONT, Redis answering, stall lifted. */
-  readonly endedAt: number;
 }
 
 const HOLD_MS = 10_000;
 
-export async function injectFault(kind: FaultKind, cluster: ChaosCluster, random: () => number): Promise<FaultResult> {
+/**
+ * Injects one fault; calls `ended()` the moment the fault itself is over (the process gone for
+ * kill/term, as its clients move to the other nodes; SIGCONT; Redis answering; the stall lifted;
+ * the connections cut), and resolves once the cluster is whole again (a killed node restarted).
+ */
+export async function injectFault(kind: FaultKind, cluster: ChaosCluster, random: () => number, ended: () => void): Promise<FaultResult> {
   const up = cluster.nodes.filter((n) => n.up);
   const node = up[Math.floor(random() * up.length)];
   switch (kind) {
     case 'kill-node':
     case 'term-node': {
-      if (node === undefined) return { kind, target: '-', detail: 'no node up', endedAt: Date.now() };
+      if (node === undefined) {
+        ended();
+        return { kind, target: '-', detail: 'no node up' };
+      }
       const started = Date.now();
       await cluster.signalNode(node, kind === 'kill-node' ? 'SIGKILL' : 'SIGTERM');
-      const endedAt = Date.now();
+      const exited = Date.now();
+      ended();
       await cluster.startNode(node);
-      return { kind, target: node.id, detail: `exited after ${endedAt - started} ms, healthy again after ${Date.now() - started} ms`, endedAt };
+      return { kind, target: node.id, detail: `exited after ${exited - started} ms, healthy again after ${Date.now() - started} ms` };
     }
     case 'stop-node': {
-      if (node === undefined) return { kind, target: '-', detail: 'no node up', endedAt: Date.now() };
+      if (node === undefined) {
+        ended();
+        return { kind, target: '-', detail: 'no node up' };
+      }
       await cluster.signalNode(node, 'SIGSTOP');
       await new Promise((r) => setTimeout(r, HOLD_MS));
       await cluster.signalNode(node, 'SIGCONT');
-      return { kind, target: node.id, detail: `stopped ${HOLD_MS} ms`, endedAt: Date.now() };
+      ended();
+      return { kind, target: node.id, detail: `stopped ${HOLD_MS} ms` };
     }
     case 'restart-redis': {
       const started = Date.now();
       await cluster.stopRedis('SIGKILL');
       await cluster.startRedis();
-      return { kind, target: 'redis', detail: `answering again after ${Date.now() - started} ms`, endedAt: Date.now() };
+      ended();
+      return { kind, target: 'redis', detail: `answering again after ${Date.now() - started} ms` };
     }
     case 'cut-clients': {
       const n = cluster.clientProxy().cut();
-      return { kind, target: 'clients', detail: `${n} connections cut`, endedAt: Date.now() };
+      ended();
+      return { kind, target: 'clients', detail: `${n} connections cut` };
     }
     case 'stall-redis': {
       cluster.redisProxy().stall();
       await new Promise((r) => setTimeout(r, HOLD_MS));
       cluster.redisProxy().resume();
-      return { kind, target: 'redis', detail: `stalled ${HOLD_MS} ms`, endedAt: Date.now() };
+      ended();
+      return { kind, target: 'redis', detail: `stalled ${HOLD_MS} ms` };
     }
   }
 }

@@ -1,7 +1,9 @@
 // How long each fault took to heal, client by client. A client has recovered from a fault at the
 // first check, after the fault ended, where it is connected and holds, for each of its topics,
 // everything acknowledged up to max(the fault's end, one second before the check): the second
-// leaves room for messages on their way. Checked every 250 ms, so times are ±250 ms.
+// leaves room for messages on their way. Checked every 250 ms, so times are ±250 ms; the first
+// check is a full interval after the fault's end, so that the closes a fault caused (a cut in
+// this very process) have been seen before anyone is called connected.
 import type { ChaosClient } from './fleet.js';
 import type { PublishLedger } from './ledger.js';
 import { percentileSorted } from '../stats.js';
@@ -17,6 +19,8 @@ export interface FaultWindow {
   readonly pending: Set<number>;
   /** Per recovered client: ms from the fault's end to recovered. */
   readonly times: number[];
+  /** The last clients to recover: [client index, ms]. */
+  slowest: Array<[number, number]>;
   allRecoveredAt: number | null;
   readonly dropsAtStart: number;
   dropsAtRecovery: number | null;
@@ -51,6 +55,7 @@ export class RecoveryTracker {
       endedAt: null,
       pending: new Set(this.#clients.map((_c, i) => i)),
       times: [],
+      slowest: [],
       allRecoveredAt: null,
       dropsAtStart: this.totalDrops(),
       dropsAtRecovery: null,
@@ -79,12 +84,13 @@ export class RecoveryTracker {
   check(): void {
     const now = Date.now();
     for (const w of this.windows) {
-      if (w.endedAt === null || w.pending.size === 0) continue;
+      if (w.endedAt === null || w.pending.size === 0 || now - w.endedAt < CHECK_MS) continue;
       const at = Math.max(w.endedAt, now - IN_FLIGHT_MS);
       for (const i of w.pending) {
         if (!caughtUp(this.#clients[i]!, this.#ledger, at)) continue;
         w.pending.delete(i);
         w.times.push(now - w.endedAt);
+        if (w.pending.size < 3) w.slowest.push([i, now - w.endedAt]);
       }
       if (w.pending.size === 0) {
         w.allRecoveredAt = now;

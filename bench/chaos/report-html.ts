@@ -45,13 +45,13 @@ export function renderChaosHtml(report: ChaosReport): string {
     `<tr><td>${name}</td><td>${c.expected}</td><td${c.lost > 0 ? ' class="bad"' : ''}>${c.lost}</td><td>${c.reportedGaps}</td><td${c.duplicates > 0 && name === 'SDK' ? ' class="bad"' : ''}>${c.duplicates}</td><td${c.orderViolations > 0 ? ' class="bad"' : ''}>${c.orderViolations}</td><td>${c.unacknowledgedReceived}</td></tr>`;
   const faultRows = r.faults.map(
     (f) =>
-      `<tr><td>${f.at} s</td><td>${escape(f.kind)}</td><td>${escape(f.target)}</td><td>${ms(f.durationMs)}</td><td>${ms(f.recovery.p50Ms)}</td><td>${ms(f.recovery.p99Ms)}</td><td>${ms(f.recovery.maxMs)}</td><td>${ms(f.allRecoveredMs)}</td><td>${f.connectionsLost ?? '–'}</td><td>${f.publishes.acked}</td><td>${f.publishes.degraded}</td><td>${f.publishes.refused}</td><td>${f.publishes.unknown}</td><td>${escape(f.detail)}</td></tr>`,
+      `<tr><td>${f.at} s</td><td>${escape(f.kind)}</td><td>${escape(f.target)}</td><td>${ms(f.durationMs)}</td><td>${ms(f.recovery.p50Ms)}</td><td>${ms(f.recovery.p99Ms)}</td><td>${ms(f.recovery.maxMs)}</td><td>${ms(f.allRecoveredMs)}</td><td>${f.connectionsLost ?? '–'}</td><td>${f.publishes.acked}</td><td>${f.publishes.degraded}</td><td>${f.publishes.refused}</td><td>${f.publishes.unknown}</td><td>${escape(f.detail)}</td><td>${escape(f.slowest.join(', '))}</td></tr>`,
   );
   const kindRows = Object.entries(r.recoveryByKind).map(
     ([kind, s]) => `<tr><td>${escape(kind)}</td><td>${s.faults}</td><td>${ms(s.p50Ms)}</td><td>${ms(s.p99Ms)}</td><td>${ms(s.maxMs)}</td></tr>`,
   );
   const slopeRows = r.rss.slopes.map(
-    (s) => `<tr><td>${s.node}</td><td>${s.pid}</td><td>${s.fromS.toFixed(0)}–${s.toS.toFixed(0)} s</td><td>${s.firstMiB.toFixed(1)}</td><td>${s.lastMiB.toFixed(1)}</td><td>${s.maxMiB.toFixed(1)}</td><td>${s.miBPerMinute === null ? '–' : s.miBPerMinute.toFixed(2)}</td></tr>`,
+    (s) => `<tr><td>${s.node}</td><td>${s.pid}</td><td>${s.fromS.toFixed(0)}–${s.toS.toFixed(0)} s</td><td>${s.firstMiB.toFixed(1)}</td><td>${s.lastMiB.toFixed(1)}</td><td>${s.maxMiB.toFixed(1)}</td><td>${s.lastConnections ?? '–'}</td><td>${s.miBPerMinute === null ? '–' : s.miBPerMinute.toFixed(2)}</td></tr>`,
   );
   const p = r.publishes;
   return `<!doctype html>
@@ -74,10 +74,10 @@ ${[...r.sdk.examples, ...r.plain.examples].length > 0 ? `<ul>${[...r.sdk.example
 <h2>Recovery by kind of fault (from the fault's end to each client caught up)</h2>
 <table><tr><th>fault</th><th>times</th><th>p50</th><th>p99</th><th>max</th></tr>${kindRows.join('')}</table>
 <h2>Each fault</h2>
-<table><tr><th>at</th><th>fault</th><th>target</th><th>lasted</th><th>p50</th><th>p99</th><th>max</th><th>all recovered</th><th>connections lost</th><th>publishes acked</th><th>degraded</th><th>refused</th><th>no answer</th><th>detail</th></tr>${faultRows.join('')}</table>
+<table><tr><th>at</th><th>fault</th><th>target</th><th>lasted</th><th>p50</th><th>p99</th><th>max</th><th>all recovered</th><th>connections lost</th><th>publishes acked</th><th>degraded</th><th>refused</th><th>no answer</th><th>detail</th><th>last to recover</th></tr>${faultRows.join('')}</table>
 ${rssChart(report)}
 <h2>RSS per node process</h2>
-<table><tr><th>node</th><th>pid</th><th>samples</th><th>first MiB</th><th>last MiB</th><th>max MiB</th><th>slope MiB/min</th></tr>${slopeRows.join('')}</table>
+<table><tr><th>node</th><th>pid</th><th>samples</th><th>first MiB</th><th>last MiB</th><th>max MiB</th><th>sockets at the end</th><th>slope MiB/min</th></tr>${slopeRows.join('')}</table>
 <h2>Notes</h2><ul>${r.notes.map((n) => `<li>${escape(n)}</li>`).join('')}</ul>
 </body></html>
 `;

@@ -7,6 +7,8 @@ export interface RssSample {
   /** Seconds since the chaos began. */
   readonly t: number;
   readonly rssMiB: number;
+  /** The node's open sockets (GET /health), when it answered within the second. */
+  connections: number | null;
 }
 
 export interface RssSlope {
@@ -17,6 +19,7 @@ export interface RssSlope {
   readonly firstMiB: number;
   readonly lastMiB: number;
   readonly maxMiB: number;
+  readonly lastConnections: number | null;
   /** Growth in MiB per minute over this process's samples (null: too few). */
   readonly miBPerMinute: number | null;
 }
@@ -55,6 +58,7 @@ export function rssSlopes(samples: readonly RssSample[]): RssSlope[] {
       firstMiB: first.rssMiB,
       lastMiB: last.rssMiB,
       maxMiB: Math.max(...list.map((s) => s.rssMiB)),
+      lastConnections: [...list].reverse().find((s) => s.connections !== null)?.connections ?? null,
       miBPerMinute: slope(list),
     };
   });
