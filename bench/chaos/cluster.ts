@@ -1,7 +1,7 @@
 // What the chaos run starts, and how it hurts it: one redis-server (with an append-only file, so
 // a restart keeps history), a stalling proxy in front of it, three Herald nodes on that proxy,
 // nginx (examples/nginx.conf's settings) in front of the nodes, and a cutting proxy in front of
-// nginx that the clients connect through. Loopback only; every process is stopped by its PID.
+// nginx that the clients connect through (each proxy in a process of its own). Loopback only; every process is stopped by its PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { redisPing, redisServerBinary } from '../redis-process.js';
 import { commandFor, freePort, startListening, stopChild } from '../servers.js';
-import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+import { startProxyProcess, type RemoteFaultProxy } from './proxy-process.js';
 
 export interface ChaosNode {
   readonly id: string;
@@ -69,9 +69,9 @@ export class ChaosCluster {
   #redis: ChildProcess | null = null;
   #redisPort = 0;
   #redisDir = '';
-  #redisProxy: FaultProxy | null = null;
+  #redisProxy: RemoteFaultProxy | null = null;
   #nginx: ChildProcess | null = null;
-  #clientProxy: FaultProxy | null = null;
+  #clientProxy: RemoteFaultProxy | null = null;
   /** The public address clients and /register use: the cutting proxy in front of nginx. */
   base = '';
 
@@ -95,7 +95,7 @@ export class ChaosCluster {
     this.#redisPort = await freePort();
     while (this.#redisPort === 6379) this.#redisPort = await freePort();
     await this.startRedis();
-    this.#redisProxy = await startFaultProxy(this.#redisPort);
+    this.#redisProxy = await startProxyProcess(this.#redisPort);
     const redisUrl = `redis://127.0.0.1:${this.#redisProxy.port}`;
     for (let i = 0; i < this.#options.nodes; i++) {
       const id = String.fromCharCode(97 + i);
@@ -126,7 +126,7 @@ export class ChaosCluster {
         return false;
       }
     }, 10_000);
-    this.#clientProxy = await startFaultProxy(nginxPort);
+    this.#clientProxy = await startProxyProcess(nginxPort);
     this.base = `http://127.0.0.1:${this.#clientProxy.port}`;
   }
 
@@ -188,12 +188,12 @@ export class ChaosCluster {
     }
   }
 
-  redisProxy(): FaultProxy {
+  redisProxy(): RemoteFaultProxy {
     if (this.#redisProxy === null) throw new Error('not started');
     return this.#redisProxy;
   }
 
-  clientProxy(): FaultProxy {
+  clientProxy(): RemoteFaultProxy {
     if (this.#clientProxy === null) throw new Error('not started');
     return this.#clientProxy;
   }

@@ -64,14 +64,14 @@ export async function injectFault(kind: FaultKind, cluster: ChaosCluster, random
       return { kind, target: 'redis', detail: `answering again after ${Date.now() - started} ms` };
     }
     case 'cut-clients': {
-      const n = cluster.clientProxy().cut();
+      const n = await cluster.clientProxy().cut();
       ended();
       return { kind, target: 'clients', detail: `${n} connections cut` };
     }
     case 'stall-redis': {
-      cluster.redisProxy().stall();
+      await cluster.redisProxy().stall();
       await new Promise((r) => setTimeout(r, HOLD_MS));
-      cluster.redisProxy().resume();
+      await cluster.redisProxy().resume();
       ended();
       return { kind, target: 'redis', detail: `stalled ${HOLD_MS} ms` };
     }
