@@ -19,6 +19,9 @@ export interface FaultWindow {
   readonly pending: Set<number>;
   /** Per recovered client: ms from the fault's end to recovered. */
   readonly times: number[];
+  /** The same times, apart for SDK and plain clients (a plain client that lost a message on a
+   *  cut connection only counts as caught up when a newer message of that topic reaches it). */
+  readonly timesByKind: { sdk: number[]; plain: number[] };
   /** The last clients to recover: [client index, ms]. */
   slowest: Array<[number, number]>;
   allRecoveredAt: number | null;
@@ -55,6 +58,7 @@ export class RecoveryTracker {
       endedAt: null,
       pending: new Set(this.#clients.map((_c, i) => i)),
       times: [],
+      timesByKind: { sdk: [], plain: [] },
       slowest: [],
       allRecoveredAt: null,
       dropsAtStart: this.totalDrops(),
@@ -72,9 +76,9 @@ export class RecoveryTracker {
     clearInterval(this.#timer);
   }
 
-  /** Whether every client is caught up with everything acknowledged a second ago (or at `at`). */
-  everyoneCaughtUp(at = Date.now() - IN_FLIGHT_MS): boolean {
-    return this.#clients.every((c) => caughtUp(c, this.#ledger, at));
+  /** Clients (of one kind, or all) not caught up with everything acknowledged a second ago (or at `at`). */
+  behind(at = Date.now() - IN_FLIGHT_MS, kind?: ChaosClient['kind']): number {
+    return this.#clients.filter((c) => (kind === undefined || c.kind === kind) && !caughtUp(c, this.#ledger, at)).length;
   }
 
   pendingCount(): number {
@@ -90,6 +94,7 @@ export class RecoveryTracker {
         if (!caughtUp(this.#clients[i]!, this.#ledger, at)) continue;
         w.pending.delete(i);
         w.times.push(now - w.endedAt);
+        w.timesByKind[this.#clients[i]!.kind].push(now - w.endedAt);
         if (w.pending.size < 3) w.slowest.push([i, now - w.endedAt]);
       }
       if (w.pending.size === 0) {

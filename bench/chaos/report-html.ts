@@ -48,7 +48,9 @@ export function renderChaosHtml(report: ChaosReport): string {
       `<tr><td>${f.at} s</td><td>${escape(f.kind)}</td><td>${escape(f.target)}</td><td>${ms(f.durationMs)}</td><td>${ms(f.recovery.p50Ms)}</td><td>${ms(f.recovery.p99Ms)}</td><td>${ms(f.recovery.maxMs)}</td><td>${ms(f.allRecoveredMs)}</td><td>${f.connectionsLost ?? '–'}</td><td>${f.publishes.acked}</td><td>${f.publishes.degraded}</td><td>${f.publishes.refused}</td><td>${f.publishes.unknown}</td><td>${escape(f.detail)}</td><td>${escape(f.slowest.join(', '))}</td></tr>`,
   );
   const kindRows = Object.entries(r.recoveryByKind).map(
-    ([kind, s]) => `<tr><td>${escape(kind)}</td><td>${s.faults}</td><td>${ms(s.p50Ms)}</td><td>${ms(s.p99Ms)}</td><td>${ms(s.maxMs)}</td></tr>`,
+    ([kind, s]) =>
+      `<tr><td>${escape(kind)}</td><td>${s.faults}</td><td>${ms(s.p50Ms)}</td><td>${ms(s.p99Ms)}</td><td>${ms(s.maxMs)}</td>` +
+      `<td>${ms(s.sdk?.p50Ms ?? null)}</td><td>${ms(s.sdk?.p99Ms ?? null)}</td><td>${ms(s.sdk?.maxMs ?? null)}</td><td>${ms(s.plain?.maxMs ?? null)}</td></tr>`,
   );
   const slopeRows = r.rss.slopes.map(
     (s) => `<tr><td>${s.node}</td><td>${s.pid}</td><td>${s.fromS.toFixed(0)}–${s.toS.toFixed(0)} s</td><td>${s.firstMiB.toFixed(1)}</td><td>${s.lastMiB.toFixed(1)}</td><td>${s.maxMiB.toFixed(1)}</td><td>${s.lastConnections ?? '–'}</td><td>${s.miBPerMinute === null ? '–' : s.miBPerMinute.toFixed(2)}</td></tr>`,
@@ -72,7 +74,7 @@ Publishes: ${p.total} (${p.acked} acknowledged with an offset, ${p.degraded} deg
 ${lossRow('SDK', r.sdk)}${lossRow('plain', r.plain)}</table>
 ${[...r.sdk.examples, ...r.plain.examples].length > 0 ? `<ul>${[...r.sdk.examples, ...r.plain.examples].map((e) => `<li>${escape(e)}</li>`).join('')}</ul>` : ''}
 <h2>Recovery by kind of fault (from the fault's end to each client caught up)</h2>
-<table><tr><th>fault</th><th>times</th><th>p50</th><th>p99</th><th>max</th></tr>${kindRows.join('')}</table>
+<table><tr><th>fault</th><th>times</th><th>p50</th><th>p99</th><th>max</th><th>SDK p50</th><th>SDK p99</th><th>SDK max</th><th>plain max</th></tr>${kindRows.join('')}</table>
 <h2>Each fault</h2>
 <table><tr><th>at</th><th>fault</th><th>target</th><th>lasted</th><th>p50</th><th>p99</th><th>max</th><th>all recovered</th><th>connections lost</th><th>publishes acked</th><th>degraded</th><th>refused</th><th>no answer</th><th>detail</th><th>last to recover</th></tr>${faultRows.join('')}</table>
 ${rssChart(report)}
