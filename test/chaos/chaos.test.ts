@@ -46,7 +46,9 @@ describe('chaos: 60 s of faults on three nodes behind nginx', () => {
       assert.equal(result.sdk.orderViolations, 0, `SDK clients got messages out of order: ${why}`);
       assert.equal(result.plain.orderViolations, 0, `plain clients got messages out of order: ${why}`);
       assert.ok(result.drained, `every client caught up after the last publish: ${why}`);
-      for (const f of result.faults) assert.notEqual(f.allRecoveredMs, null, `every client recovered from ${f.kind}: ${why}`);
+      // Every SDK client caught up after every fault (a plain client that lost a message on a cut
+      // only catches up when a newer one of that topic comes, which may be after the run).
+      for (const f of result.faults) assert.equal(f.recoverySdk.recovered, result.clients.sdk, `every SDK client recovered from ${f.kind}: ${why}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
