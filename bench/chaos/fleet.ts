@@ -11,6 +11,12 @@ export interface ChaosPayload {
   readonly t: string;
 }
 
+/**
+ * One client of the run. SSE (GET /sse/:id, issue 15) is the third kind to add here: a client
+ * that reads the event stream, records each `data:` message's id per topic like the SDK client,
+ * reconnects with `Last-Event-ID`, and turns `event: recovered` with complete:false into a gap;
+ * `ClientBook.kind` and `countLoss` then take 'sse' as they take 'sdk' and 'plain'.
+ */
 export interface ChaosClient extends ClientBook {
   readonly name: string;
   connected(): boolean;
