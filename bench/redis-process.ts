@@ -20,7 +20,8 @@ export function redisServerBinary(): string | null {
   return found.stdout.trim().split('\n')[0] || null;
 }
 
-function ping(port: number): Promise<boolean> {
+/** Whether a Redis on 127.0.0.1:port answers PING with PONG (within 500 ms). */
+export function redisPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
     let text = '';
@@ -59,7 +60,7 @@ export async function startRedis(core: number | null, timeoutMs = 10_000): Promi
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
     if (child.exitCode !== null) break;
-    if (await ping(port)) return { pid, port, url: `redis://127.0.0.1:${port}`, stop };
+    if (await redisPing(port)) return { pid, port, url: `redis://127.0.0.1:${port}`, stop };
     await new Promise((r) => setTimeout(r, 50));
   }
   await stop();

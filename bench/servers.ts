@@ -80,7 +80,7 @@ export async function startListening(
   [command, args]: [string, string[]],
   port: number,
   options: { cwd: string; logFile: string; env?: Readonly<Record<string, string>>; timeoutMs?: number },
-): Promise<{ pid: number; port: number; stop: () => Promise<void> }> {
+): Promise<{ pid: number; port: number; stop: () => Promise<void>; exited: Promise<void> }> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const log = createWriteStream(options.logFile);
   const child = spawn(command, args, {
@@ -93,6 +93,8 @@ export async function startListening(
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${name}`);
   let exited: string | null = null;
+  // Resolves when the process is gone, whoever ended it (the chaos run signals it by PID).
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('exit', (code, signal) => (exited = `exited with ${code ?? signal ?? '?'}`));
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
@@ -100,7 +102,7 @@ export async function startListening(
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      if (res.status === 200) return { pid, port, stop: () => stopChild(child) };
+      if (res.status === 200) return { pid, port, stop: () => stopChild(child), exited: gone };
     } catch {
       // not listening yet
     }
