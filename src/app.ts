@@ -55,8 +55,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: config.trustProxy,
     ajv: { customOptions: { coerceTypes: false } },
   });
-  errorHandling(app);
-  jsonBodyParser(app);
+  errorHandling(app, stats);
+  jsonBodyParser(app, config.maxJsonDepth);
   await app.register(cors, { origin: config.allowedOrigins.includes('*') ? true : config.allowedOrigins });
   await app.register(websocket, {
     options: { maxPayload: config.maxFrameBytes, perMessageDeflate: false, clientTracking: false, handleProtocols: (offered) => (offered.has('herald.v1') ? 'herald.v1' : false) },

@@ -46,6 +46,16 @@ export function createMetricsRegistry(relay: Relay, stats: CountingStats): Regis
       for (const [reason, n] of Object.entries(stats.drops)) this.inc({ reason }, n);
     },
   });
+  new Counter({
+    name: 'herald_refusals_total',
+    help: 'Requests refused while the connection stays up, by reason: too_deep (JSON nesting), handler_error (a handler threw), publish_topics (HERALD_CLIENT_PUBLISH_TOPICS), register_rate (HERALD_REGISTER_RATE).',
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(stats.refusals)) this.inc({ reason }, n);
+    },
+  });
   new Gauge({
     name: 'herald_topics',
     help: 'Topics with at least one subscriber on this node.',

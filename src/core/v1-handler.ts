@@ -20,9 +20,10 @@ export class V1Handler {
       s.reply(encodeError(undefined, 'bad_request', 'herald.v1 requests are JSON text frames, not binary'));
       return;
     }
-    const decoded = decodeV1(data.toString());
+    const decoded = decodeV1(data.toString(), this.#relay.config.maxJsonDepth);
     if (!decoded.ok) {
       const e = decoded.error;
+      if (e.code === 'too_deep') this.#relay.stats.refused('too_deep');
       s.reply(encodeError(e.id, e.code, e.message));
       return;
     }
@@ -70,6 +71,7 @@ export class V1Handler {
       s.reply(encodeError(id, err.code, err.message));
       return;
     }
+    this.#relay.stats.refused('handler_error');
     this.#relay.log.error({ err, client: s.id }, 'herald.v1 request failed');
     s.reply(encodeError(id, 'internal', 'internal error; see the server log'));
   }

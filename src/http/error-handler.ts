@@ -1,10 +1,12 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { RelayStats } from '../core/relay-stats.js';
 import { HeraldError } from '../errors.js';
 
 /** Every error becomes {error, message} with the catalog's status. */
-export function errorHandling(app: FastifyInstance): void {
+export function errorHandling(app: FastifyInstance, stats: RelayStats): void {
   app.setErrorHandler((err: FastifyError | HeraldError, request, reply) => {
     const e = toHeraldError(err);
+    if (e.code === 'too_deep') stats.refused('too_deep');
     if (e.status >= 500) request.log.error({ err, url: request.url }, 'request failed');
     else request.log.debug({ code: e.code, url: request.url }, e.message);
     void reply.code(e.status).send(e.toJSON());

@@ -8,7 +8,8 @@ import { Session } from '../core/session.js';
 import { V1Handler } from '../core/v1-handler.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { checkSince, V1 } from '../protocol/v1.js';
+import { nestedDeeperThan } from '../protocol/json-safety.js';
+import { checkSince, encodeError, V1 } from '../protocol/v1.js';
 import type { StreamPosition } from '../core/message.js';
 
 export const supportedProtocols = [V1] as const;
@@ -18,8 +19,9 @@ export const supportedProtocols = [V1] as const;
  * topics are joined from there rather than from the server's cursor (what it last wrote, which
  * a dying connection may not have delivered).
  */
-function resumeFrom(raw: string | undefined): Record<string, StreamPosition> | undefined {
+function resumeFrom(raw: string | undefined, maxDepth: number): Record<string, StreamPosition> | undefined {
   if (raw === undefined) return undefined;
+  if (nestedDeeperThan(raw, maxDepth)) throw new HeraldError('too_deep', `\`since\` nests JSON deeper than ${maxDepth} levels (HERALD_MAX_JSON_DEPTH).`);
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -81,8 +83,16 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
       s.close(CloseCode.policy, 'rate limit: too many messages per second (HERALD_CLIENT_RATE)', 'rate');
       return;
     }
-    if (s.protocol === 'plain') handlePlain(relay, s, data, isBinary);
-    else v1.handle(s, data, isBinary);
+    // One client's bad input must end at most its own request, never the process: anything a
+    // handler throws is counted, logged, and answered (herald.v1 `internal`) or ignored (plain).
+    try {
+      if (s.protocol === 'plain') handlePlain(relay, s, data, isBinary);
+      else v1.handle(s, data, isBinary);
+    } catch (err) {
+      relay.stats.refused('handler_error');
+      relay.log.warn({ err, client: s.id, protocol: s.protocol }, 'a client message failed; the connection stays up');
+      if (s.protocol === 'herald.v1') s.reply(encodeError(undefined, 'internal', 'internal error while handling this request; see the server log'));
+    }
   }
 
   app.route<{ Params: { id: string }; Querystring: { since?: string } }>({
@@ -99,7 +109,7 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
         throw new HeraldError('unsupported_protocol', `None of the offered subprotocols (${protocols.join(', ')}) is supported; offer ${supportedProtocols.join(' or ')}, or none for the plain protocol.`);
       }
       if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
-      const since = resumeFrom(request.query.since);
+      const since = resumeFrom(request.query.since, relay.config.maxJsonDepth);
       const reg = await relay.engine.registry.get(request.params.id);
       if (!reg) throw new HeraldError('unknown_client');
       registrations.set(request, { reg, since });
