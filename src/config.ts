@@ -13,6 +13,7 @@ export interface Config {
   registrationTtlMs: number;
   historySize: number;
   historyTtlMs: number;
+  historyMaxBytes: number;
   maxBodyBytes: number;
   maxFrameBytes: number;
   maxTopics: number;
@@ -22,6 +23,7 @@ export interface Config {
   heartbeatMs: number;
   clientPublish: string[];
   clientRate: number;
+  clientPublishTopics: number;
   maxConnections: number;
   maxRegistrationsPerUser: number;
   defaultTopics: string[];
@@ -113,6 +115,7 @@ export const settings = [
   s('registrationTtlMs', 'HERALD_REGISTRATION_TTL', 'registration-ttl', 86_400_000, within(duration, 1000, 365 * DAY, ms), 'how long a registration lives unconnected'),
   s('historySize', 'HERALD_HISTORY_SIZE', 'history-size', 1000, int(0, 1_000_000), 'messages kept per topic for recovery (0 = no history)'),
   s('historyTtlMs', 'HERALD_HISTORY_TTL', 'history-ttl', 3_600_000, within(duration, 1000, 365 * DAY, ms), 'how long a topic keeps its history after its last publish'),
+  s('historyMaxBytes', 'HERALD_HISTORY_MAX_BYTES', 'history-max-bytes', 256 * 1024 ** 2, within(bytes, 1024, 1024 * GIB, size), 'memory engine: bytes of history kept in all; past it the least recently published topics lose theirs first (Redis: set maxmemory, see docs)'),
   s('maxBodyBytes', 'HERALD_MAX_BODY_BYTES', 'max-body-bytes', 1024 * 1024, within(bytes, 1024, GIB, size), 'largest HTTP request body (413 beyond)'),
   s('maxFrameBytes', 'HERALD_MAX_FRAME_BYTES', 'max-frame-bytes', 64 * 1024, within(bytes, 128, GIB, size), 'largest WebSocket frame a client may send (close 1009 beyond)'),
   s('maxTopics', 'HERALD_MAX_TOPICS', 'max-topics', 100, int(1), 'topics per client'),
@@ -122,6 +125,7 @@ export const settings = [
   s('heartbeatMs', 'HERALD_HEARTBEAT', 'heartbeat', 25_000, within(duration, 100, DAY, ms), 'ping interval; a socket silent for two rounds is dropped'),
   s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to (e.g. chat.*); empty = none'),
   s('clientRate', 'HERALD_CLIENT_RATE', 'client-rate', 100, int(1), 'messages per second a client may send (close 1008 beyond)'),
+  s('clientPublishTopics', 'HERALD_CLIENT_PUBLISH_TOPICS', 'client-publish-topics', 100, int(1), 'distinct topics one client may publish to per minute (herald.v1 error too_many_publish_topics beyond)'),
   s('maxConnections', 'HERALD_MAX_CONNECTIONS', 'max-connections', 200_000, int(1), 'WebSocket connections per process (503 beyond)'),
   s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold (429 beyond)'),
   s('defaultTopics', 'HERALD_DEFAULT_TOPICS', 'default-topics', ['cats'], list, 'topics of a registration that names none (the tutorial\'s "cats")'),

@@ -3,16 +3,19 @@ import { HeraldError } from '../errors.js';
 import { decodeV1, encodeError, encodeOk, encodePong, type RequestId, type V1Request } from '../protocol/v1.js';
 import type { Relay } from './relay.js';
 import type { Session } from './session.js';
+import { PublishTopics } from './publish-topics.js';
 import { topicMatcher } from './topic-pattern.js';
 
 /** herald.v1 requests: each gets exactly one reply (ok, pong or error); the socket stays up. */
 export class V1Handler {
   readonly #relay: Relay;
   readonly #mayPublish: (topic: string) => boolean;
+  readonly #publishTopics: PublishTopics;
 
   constructor(relay: Relay) {
     this.#relay = relay;
     this.#mayPublish = topicMatcher(relay.config.clientPublish);
+    this.#publishTopics = new PublishTopics(relay.config.clientPublishTopics);
   }
 
   handle(s: Session, data: RawData, isBinary: boolean): void {
@@ -40,7 +43,7 @@ export class V1Handler {
 
   async #run(s: Session, req: Exclude<V1Request, { type: 'ping' }>): Promise<Record<string, unknown> | undefined> {
     const relay = this.#relay;
-    if (req.type === 'publish') return this.#publish(req.topic, req.data);
+    if (req.type === 'publish') return this.#publish(s, req.topic, req.data);
     const check = relay.checkTopics(req.topics);
     if (!check.ok) throw new HeraldError(check.code, check.message);
     switch (req.type) {
@@ -57,11 +60,15 @@ export class V1Handler {
     }
   }
 
-  async #publish(topic: string, data: unknown): Promise<Record<string, unknown>> {
+  async #publish(s: Session, topic: string, data: unknown): Promise<Record<string, unknown>> {
     const relay = this.#relay;
     const check = relay.checkTopics([topic]);
     if (!check.ok) throw new HeraldError(check.code, check.message);
     if (!this.#mayPublish(topic)) throw new HeraldError('forbidden', `clients may not publish to "${topic}" (allowed by HERALD_CLIENT_PUBLISH: ${relay.config.clientPublish.join(', ') || 'none'})`);
+    if (!this.#publishTopics.admit(s.id, topic)) {
+      relay.stats.refused('publish_topics');
+      throw new HeraldError('too_many_publish_topics', `this client published to ${relay.config.clientPublishTopics} different topics in the last minute (HERALD_CLIENT_PUBLISH_TOPICS); publish to those, or wait for the next minute`);
+    }
     const m = await relay.publish({ topic, kind: 'json', body: JSON.stringify(data) });
     return { offset: m.offset };
   }
