@@ -20,6 +20,7 @@ export interface Config {
   maxTopicLength: number;
   maxBufferedBytes: number;
   maxJsonDepth: number;
+  maxRecoveryBytes: number;
   heartbeatMs: number;
   clientPublish: string[];
   clientRate: number;
@@ -121,6 +122,7 @@ export const settings = [
   s('maxTopics', 'HERALD_MAX_TOPICS', 'max-topics', 100, int(1), 'topics per client'),
   s('maxTopicLength', 'HERALD_MAX_TOPIC_LENGTH', 'max-topic-length', 256, int(1, 256), 'characters in a topic name'),
   s('maxBufferedBytes', 'HERALD_MAX_BUFFERED_BYTES', 'max-buffered-bytes', 1024 * 1024, within(bytes, 1024, GIB, size), 'unsent bytes per socket before it is closed as a slow consumer (4008)'),
+  s('maxRecoveryBytes', 'HERALD_MAX_RECOVERY_BYTES', 'max-recovery-bytes', 16 * 1024 ** 2, within(bytes, 1024, 64 * GIB, size), 'largest replay of one topic for a reconnecting client; beyond it the oldest part is left out (complete: false)'),
   s('maxJsonDepth', 'HERALD_MAX_JSON_DEPTH', 'max-json-depth', 64, int(1, 1000), 'deepest nesting of arrays/objects in a JSON body or client frame (400 too_deep / herald.v1 error / plain: ignored)'),
   s('heartbeatMs', 'HERALD_HEARTBEAT', 'heartbeat', 25_000, within(duration, 100, DAY, ms), 'ping interval; a socket silent for two rounds is dropped'),
   s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to (e.g. chat.*); empty = none'),

@@ -11,13 +11,27 @@ import { checkTopics, type TopicsCheck } from '../protocol/topics.js';
 import { encodeWelcome } from '../protocol/v1.js';
 import { Hub } from './hub.js';
 import type { Message, PublishInput, StreamPosition, UserId } from './message.js';
-import type { ProtocolName } from './outgoing.js';
-import { Session } from './session.js';
+import { Outgoing, type ProtocolName } from './outgoing.js';
+import { Session, type Link } from './session.js';
 import type { RelayStats } from './relay-stats.js';
 
 /** A live session's cursors on their way to the engine. */
 interface SessionCursorSave extends CursorSave {
   readonly session: Session;
+}
+
+/**
+ * Keeps the newest messages of a recovery that fit in `maxBytes` (payload bytes; at least the
+ * newest one): an older part beyond that is left out and the recovery says complete:false, as
+ * when history no longer reaches back that far.
+ */
+export function capRecovery(recovery: Recovery, maxBytes: number): Recovery {
+  const ms = recovery.messages;
+  let bytes = 0;
+  let i = ms.length;
+  while (i > 0 && bytes + ms[i - 1]!.body.length <= maxBytes) bytes += ms[--i]!.body.length;
+  if (i === ms.length && i > 0) i--; // a single message larger than the cap still goes
+  return i === 0 ? recovery : { messages: ms.slice(i), position: recovery.position, complete: false };
 }
 
 /** Sessions looked at per tick when saving live cursors; their saves leave as one write per Redis connection. */
@@ -316,15 +330,51 @@ export class Relay {
     const { broker, history } = this.engine;
     try {
       await broker.subscribe(topic);
-      const recovery: Recovery = since ? await history.since(topic, since) : { messages: [], position: await history.position(topic), complete: true };
+      let recovery: Recovery = since ? await history.since(topic, since) : { messages: [], position: await history.position(topic), complete: true };
       await broker.fence?.(topic);
       if (s.closed || s.links.get(topic) !== link) return;
-      this.hub.promote(s, topic, recovery, announce && since !== undefined);
+      recovery = capRecovery(recovery, this.config.maxRecoveryBytes);
+      // All but the last step of a long replay goes out as the client reads; messages published
+      // meanwhile wait in the link's queue (bounded: 4008 past HERALD_MAX_BUFFERED_BYTES).
+      const rest = await this.#replay(s, link, recovery.messages);
+      if (s.closed || s.links.get(topic) !== link) return;
+      this.hub.promote(s, topic, rest === recovery.messages ? recovery : { ...recovery, messages: rest }, announce && since !== undefined);
       if (since) this.stats.recovered(recovery.messages.length, recovery.complete);
     } catch (err) {
       if (s.links.get(topic) === link) this.hub.unwatch(s, topic);
       throw err instanceof HeraldError ? err : new HeraldError('engine_unavailable', `could not join topic ${topic}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Writes the head of a replay in steps of REPLAY_STEP bytes, each once the socket has room
+   * under HERALD_MAX_BUFFERED_BYTES; returns the messages left for promote() (at least the
+   * last one, which carries the seam), or [] when the socket went away.
+   */
+  async #replay(s: Session, link: Link, messages: Message[]): Promise<Message[]> {
+    const step = Math.max(1024, Math.floor(s.maxBufferedBytes / 4));
+    let frames: Buffer[] = [];
+    let bytes = 0;
+    let from = 0;
+    for (let i = 0; i < messages.length - 1; i++) {
+      const m = messages[i]!;
+      if (m.userId !== undefined && String(m.userId) !== s.userKey) continue;
+      const frame = new Outgoing(m).frame(s.protocol);
+      frames.push(frame);
+      bytes += frame.length;
+      if (bytes < step) continue;
+      if (!(await s.drained(s.maxBufferedBytes - bytes))) return [];
+      s.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+      // A cursor saved now (the socket dies mid-replay) resumes after what was written.
+      link.written = { offset: m.offset, epoch: m.epoch };
+      frames = [];
+      bytes = 0;
+      from = i + 1;
+    }
+    if (from === 0) return messages;
+    // The unsent tail of this step goes with promote(), after the socket has room for it.
+    if (!(await s.drained(Math.max(0, s.maxBufferedBytes - bytes - step)))) return [];
+    return messages.slice(from);
   }
 
   /**

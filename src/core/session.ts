@@ -128,6 +128,25 @@ export class Session {
     return ++this.#rateCount <= this.#limits.clientRate;
   }
 
+  /**
+   * Resolves once at most `bytes` are unsent (true), or once the socket is closing (false):
+   * a long replay is written in steps, as the client reads, never all at once.
+   */
+  async drained(bytes: number): Promise<boolean> {
+    while (!this.closed && this.ws.readyState === 1 && this.#socket.writableLength > bytes) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.#socket.off('drain', done);
+          this.ws.off('close', done);
+          resolve();
+        };
+        this.#socket.once('drain', done);
+        this.ws.once('close', done);
+      });
+    }
+    return !this.closed && this.ws.readyState === 1;
+  }
+
   get maxBufferedBytes(): number {
     return this.#limits.maxBufferedBytes;
   }
