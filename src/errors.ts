@@ -6,6 +6,7 @@ export const errorCatalog = {
   invalid_utf8: { status: 400, message: 'The request body is not valid UTF-8.' },
   invalid_body: { status: 400, message: 'The request body does not match the schema.' },
   bad_request: { status: 400, message: 'The request is malformed.' },
+  unsafe_user_id: { status: 400, message: 'user_id is an integer above 2^53 - 1, which JSON numbers cannot carry exactly: send it as a string.' },
   too_deep: { status: 400, message: 'The JSON nests arrays/objects deeper than HERALD_MAX_JSON_DEPTH; flatten it.' },
   not_websocket: { status: 400, message: 'This endpoint only accepts WebSocket upgrades (GET with Upgrade: websocket).' },
   unsupported_protocol: { status: 400, message: 'None of the offered WebSocket subprotocols is supported.' },

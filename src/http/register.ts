@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Relay } from '../core/relay.js';
 import type { UserId } from '../core/message.js';
 import { HeraldError } from '../errors.js';
-import { topicSchema, userIdSchema } from './schemas.js';
+import { assertSafeUserId, topicSchema, userIdSchema } from './schemas.js';
 
 /** POST /register and DELETE /register/:id (the tutorial's API, plus `topics` and `id`). */
 export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
@@ -20,6 +20,7 @@ export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, 
       },
     },
     async (request) => {
+      assertSafeUserId(request.body.user_id);
       const topics = request.body.topics === undefined ? undefined : [...new Set(request.body.topics)];
       const reg = await relay.register(request.body.user_id, topics);
       request.log.info({ client: reg.id, user: reg.userId }, 'registered');
