@@ -27,6 +27,7 @@ export interface Config {
   clientPublishTopics: number;
   maxConnections: number;
   maxRegistrationsPerUser: number;
+  registerRate: number;
   defaultTopics: string[];
   flushWindowMs: number;
   cursorSaveMs: number;
@@ -130,6 +131,7 @@ export const settings = [
   s('clientPublishTopics', 'HERALD_CLIENT_PUBLISH_TOPICS', 'client-publish-topics', 100, int(1), 'distinct topics one client may publish to per minute (herald.v1 error too_many_publish_topics beyond)'),
   s('maxConnections', 'HERALD_MAX_CONNECTIONS', 'max-connections', 200_000, int(1), 'WebSocket connections per process (503 beyond)'),
   s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold (429 beyond)'),
+  s('registerRate', 'HERALD_REGISTER_RATE', 'register-rate', 100, int(0), 'registrations per second one client address may make (429 register_rate_limited beyond; 0 = no limit)'),
   s('defaultTopics', 'HERALD_DEFAULT_TOPICS', 'default-topics', ['cats'], list, 'topics of a registration that names none (the tutorial\'s "cats")'),
   s('flushWindowMs', 'HERALD_FLUSH_WINDOW', 'flush-window', 2, within(duration, 0, 1000, ms), 'longest time frames may wait to be coalesced under heavy load'),
   s('cursorSaveMs', 'HERALD_CURSOR_SAVE', 'cursor-save', 1000, within(duration, 100, 3_600_000, ms), 'how often live cursors are saved to the engine (redis engine)'),

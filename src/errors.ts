@@ -18,6 +18,7 @@ export const errorCatalog = {
   unsupported_media_type: { status: 415, message: 'Send JSON with `Content-Type: application/json`.' },
   body_too_large: { status: 413, message: 'The request body is larger than HERALD_MAX_BODY_BYTES.' },
   too_many_registrations: { status: 429, message: 'This user has reached HERALD_MAX_REGISTRATIONS_PER_USER.' },
+  register_rate_limited: { status: 429, message: 'This address sent more registrations per second than HERALD_REGISTER_RATE; retry after the Retry-After header.' },
   too_many_publish_topics: { status: 429, message: 'This client published to more distinct topics this minute than HERALD_CLIENT_PUBLISH_TOPICS allows.' },
   too_many_connections: { status: 503, message: 'This process has reached HERALD_MAX_CONNECTIONS; try another node or later.' },
   engine_unavailable: { status: 503, message: 'The engine (Redis) is unreachable; retry shortly.' },

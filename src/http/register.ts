@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Relay } from '../core/relay.js';
 import type { UserId } from '../core/message.js';
@@ -7,10 +8,19 @@ import { assertSafeUserId, topicSchema, userIdSchema } from './schemas.js';
 /** POST /register and DELETE /register/:id (the tutorial's API, plus `topics` and `id`). */
 export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
   const { config } = relay;
+  // Per client address (request.ip: the proxy's X-Forwarded-For with HERALD_TRUST_PROXY), in a
+  // bounded LRU table; a window of one second. The library also sets Retry-After.
+  await app.register(rateLimit, {
+    global: false,
+    onExceeded: () => relay.stats.refused('register_rate'),
+    errorResponseBuilder: (request, context) =>
+      new HeraldError('register_rate_limited', `This address (${request.ip}) sent more than ${context.max} registrations in one second (HERALD_REGISTER_RATE); retry after ${context.after}.`),
+  });
 
   app.post<{ Body: { user_id: UserId; topics?: string[] } }>(
     '/register',
     {
+      config: config.registerRate > 0 ? { rateLimit: { max: config.registerRate, timeWindow: 1000 } } : {},
       schema: {
         body: {
           type: 'object',
