@@ -69,7 +69,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   // App-wide hooks, after @fastify/websocket's (which sets request.ws): key, then WebSocket Origin.
   apiKeyAuth(app, config.apiKey);
-  originCheck(app, config.allowedOrigins);
+  originCheck(app, config.allowedOrigins, config.publicUrl);
   await app.register(healthRoutes, { relay });
   await app.register(registerRoutes, { relay });
   await app.register(publishRoutes, { relay });

@@ -87,7 +87,15 @@ const str: Parser<string> = (raw) => raw;
 const optStr: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
 const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 /** Origins compare as scheme://host[:port], lower case, no trailing slash (as browsers send them). */
-const origins: Parser<string[]> = (raw) => list(raw, '').map((o) => (o === '*' ? o : o.replace(/\/+$/, '').toLowerCase()));
+const origins: Parser<string[]> = (raw, name) =>
+  list(raw, name).map((o) => {
+    if (o === '*') return o;
+    let u: URL | undefined;
+    try { u = new URL(o); } catch { u = undefined; }
+    // Compared exactly (scheme, host, port) with what browsers send: a bare host would match nothing.
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ConfigError(`${name} must list origins like https://app.example.com (scheme://host[:port]) or *, got "${o}"`);
+    return o.replace(/\/+$/, '').toLowerCase();
+  });
 const bool: Parser<boolean> = (raw, name) => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off|)$/i.test(raw)) return false;
