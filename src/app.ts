@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { startHeartbeat } from './core/heartbeat.js';
+import { redactingSerializers } from './core/log-redact.js';
 import { Relay } from './core/relay.js';
 import { CountingStats } from './core/relay-stats.js';
 import type { Engine } from './engines/engine.js';
@@ -38,7 +39,8 @@ export interface BuildOptions {
 
 /** Builds Herald: engine, relay, and the Fastify app with every route. Never listens. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<Herald> {
-  const log = options.logger ?? pino({ level: config.logLevel });
+  // Every log line goes through the redacting serializers: no registration id, no query string.
+  const log = (options.logger ?? pino({ level: config.logLevel })).child({}, { serializers: redactingSerializers });
   const engine = options.engine ?? (await createEngine(config, log));
   const stats = new CountingStats();
   const relay = new Relay(engine, config, log, stats);
