@@ -11,6 +11,7 @@ import type { Engine } from './engines/engine.js';
 import { createMemoryEngine } from './engines/memory/engine-memory.js';
 import { createRedisEngine } from './engines/redis/engine-redis.js';
 import { apiKeyAuth } from './http/auth.js';
+import { clientErrorHandler } from './http/client-error.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { errorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
@@ -54,6 +55,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Herald's logs name the client, topic or route instead.
     childLoggerFactory: (logger) => logger,
     bodyLimit: config.maxBodyBytes,
+    // A slow body must not hold a connection forever; upgraded sockets are not affected. Node
+    // checks the timeout every connectionsCheckingInterval, so short timeouts check more often.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.requestTimeoutMs / 4))),
+    },
+    clientErrorHandler: clientErrorHandler(config.requestTimeoutMs),
     trustProxy: config.trustProxy,
     ajv: { customOptions: { coerceTypes: false } },
   });

@@ -15,6 +15,7 @@ export interface Config {
   historyTtlMs: number;
   historyMaxBytes: number;
   maxBodyBytes: number;
+  requestTimeoutMs: number;
   maxFrameBytes: number;
   maxTopics: number;
   maxTopicLength: number;
@@ -127,6 +128,7 @@ export const settings = [
   s('historyTtlMs', 'HERALD_HISTORY_TTL', 'history-ttl', 3_600_000, within(duration, 1000, 365 * DAY, ms), 'how long a topic keeps its history after its last publish'),
   s('historyMaxBytes', 'HERALD_HISTORY_MAX_BYTES', 'history-max-bytes', 256 * 1024 ** 2, within(bytes, 1024, 1024 * GIB, size), 'memory engine: bytes of history kept in all; past it the least recently published topics lose theirs first (Redis: set maxmemory, see docs)'),
   s('maxBodyBytes', 'HERALD_MAX_BODY_BYTES', 'max-body-bytes', 1024 * 1024, within(bytes, 1024, GIB, size), 'largest HTTP request body (413 beyond)'),
+  s('requestTimeoutMs', 'HERALD_REQUEST_TIMEOUT', 'request-timeout', 30_000, within(duration, 100, DAY, ms), 'longest time to receive a whole HTTP request, headers and body (408 request_timeout beyond)'),
   s('maxFrameBytes', 'HERALD_MAX_FRAME_BYTES', 'max-frame-bytes', 64 * 1024, within(bytes, 128, GIB, size), 'largest WebSocket frame a client may send (close 1009 beyond)'),
   s('maxTopics', 'HERALD_MAX_TOPICS', 'max-topics', 100, int(1), 'topics per client'),
   s('maxTopicLength', 'HERALD_MAX_TOPIC_LENGTH', 'max-topic-length', 256, int(1, 256), 'characters in a topic name'),

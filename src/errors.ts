@@ -15,6 +15,8 @@ export const errorCatalog = {
   origin_not_allowed: { status: 403, message: 'This Origin is not in HERALD_ALLOWED_ORIGINS.' },
   not_found: { status: 404, message: 'Not found.' },
   unknown_client: { status: 404, message: 'No registration has this id: register again with POST /register.' },
+  request_timeout: { status: 408, message: 'The whole request was not received within HERALD_REQUEST_TIMEOUT.' },
+  headers_too_large: { status: 431, message: 'The request headers are too large.' },
   unsupported_media_type: { status: 415, message: 'Send JSON with `Content-Type: application/json`.' },
   body_too_large: { status: 413, message: 'The request body is larger than HERALD_MAX_BODY_BYTES.' },
   too_many_registrations: { status: 429, message: 'This user has reached HERALD_MAX_REGISTRATIONS_PER_USER.' },
