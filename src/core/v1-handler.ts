@@ -69,7 +69,7 @@ export class V1Handler {
       relay.stats.refused('publish_topics');
       throw new HeraldError('too_many_publish_topics', `this client published to ${relay.config.clientPublishTopics} different topics in the last minute (HERALD_CLIENT_PUBLISH_TOPICS); publish to those, or wait for the next minute`);
     }
-    const m = await relay.publish({ topic, kind: 'json', body: JSON.stringify(data) });
+    const m = await relay.publish({ topic, kind: 'json', body: JSON.stringify(data), fromUser: s.userId });
     return { offset: m.offset };
   }
 

@@ -90,7 +90,9 @@ const idPart = (id: RequestId | undefined): string => (id === undefined ? '' : `
 
 export function encodeMessage(m: Message): string {
   const payload = m.kind === 'json' ? `"data":${m.body}` : m.kind === 'text' ? `"data":${JSON.stringify(m.body)}` : `"binary":${JSON.stringify(m.body)}`;
-  return `{"type":"message","topic":${JSON.stringify(m.topic)},${payload},"offset":${m.offset},"epoch":${JSON.stringify(m.epoch)},"ts":${m.ts}}`;
+  // A client's publish says who sent it, so receivers can tell it from a backend's.
+  const from = m.fromUser === undefined ? '' : `,"from":{"user":${JSON.stringify(m.fromUser)}}`;
+  return `{"type":"message","topic":${JSON.stringify(m.topic)},${payload},"offset":${m.offset},"epoch":${JSON.stringify(m.epoch)},"ts":${m.ts}${from}}`;
 }
 
 export function encodeWelcome(client: string, user: UserId, topics: string[], heartbeatMs: number): string {

@@ -118,6 +118,7 @@ export class MemoryHistory implements History {
       offset: s.offset,
       epoch: s.epoch,
       ts: now,
+      fromUser: input.fromUser,
     };
     this.#bytes += s.append(m);
     if (this.#bytes > this.#maxBytes) this.#evict(s);
