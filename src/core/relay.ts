@@ -20,20 +20,6 @@ interface SessionCursorSave extends CursorSave {
   readonly session: Session;
 }
 
-/**
- * Keeps the newest messages of a recovery that fit in `maxBytes` (payload bytes; at least the
- * newest one): an older part beyond that is left out and the recovery says complete:false, as
- * when history no longer reaches back that far.
- */
-export function capRecovery(recovery: Recovery, maxBytes: number): Recovery {
-  const ms = recovery.messages;
-  let bytes = 0;
-  let i = ms.length;
-  while (i > 0 && bytes + ms[i - 1]!.body.length <= maxBytes) bytes += ms[--i]!.body.length;
-  if (i === ms.length && i > 0) i--; // a single message larger than the cap still goes
-  return i === 0 ? recovery : { messages: ms.slice(i), position: recovery.position, complete: false };
-}
-
 /** Sessions looked at per tick when saving live cursors; their saves leave as one write per Redis connection. */
 const CURSOR_SAVE_CHUNK = 1000;
 
@@ -330,10 +316,9 @@ export class Relay {
     const { broker, history } = this.engine;
     try {
       await broker.subscribe(topic);
-      let recovery: Recovery = since ? await history.since(topic, since) : { messages: [], position: await history.position(topic), complete: true };
+      const recovery: Recovery = since ? await history.since(topic, since, this.config.maxRecoveryBytes) : { messages: [], position: await history.position(topic), complete: true };
       await broker.fence?.(topic);
       if (s.closed || s.links.get(topic) !== link) return;
-      recovery = capRecovery(recovery, this.config.maxRecoveryBytes);
       // All but the last step of a long replay goes out as the client reads; messages published
       // meanwhile wait in the link's queue (bounded: 4008 past HERALD_MAX_BUFFERED_BYTES).
       const rest = await this.#replay(s, link, recovery.messages);

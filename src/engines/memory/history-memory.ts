@@ -9,6 +9,20 @@ import type { History, Recovery } from '../history.js';
 export const MESSAGE_OVERHEAD_BYTES = 128;
 export const footprint = (m: Message): number => m.body.length + m.topic.length + MESSAGE_OVERHEAD_BYTES;
 
+/**
+ * Keeps the newest messages of a recovery whose payloads fit in `maxBytes` (at least the newest
+ * one): an older part beyond that is left out and the recovery says complete:false, as when
+ * history no longer reaches back that far.
+ */
+export function capRecovery(recovery: Recovery, maxBytes: number): Recovery {
+  const ms = recovery.messages;
+  let bytes = 0;
+  let i = ms.length;
+  while (i > 0 && bytes + ms[i - 1]!.body.length <= maxBytes) bytes += ms[--i]!.body.length;
+  if (i === ms.length && i > 0) i--; // a single message larger than the cap still goes
+  return i === 0 ? recovery : { messages: ms.slice(i), position: recovery.position, complete: false };
+}
+
 /** One topic's stream: a ring of its last `size` messages, its offset counter and epoch. */
 class TopicStream {
   readonly epoch = randomBytes(6).toString('base64url');
@@ -132,7 +146,12 @@ export class MemoryHistory implements History {
     return s ? { offset: s.offset, epoch: s.epoch } : { offset: 0, epoch: '' };
   }
 
-  async since(topic: string, since: StreamPosition): Promise<Recovery> {
+  async since(topic: string, since: StreamPosition, maxBytes?: number): Promise<Recovery> {
+    const r = this.#since(topic, since);
+    return maxBytes === undefined ? r : capRecovery(r, maxBytes);
+  }
+
+  #since(topic: string, since: StreamPosition): Recovery {
     const s = this.#streams.get(topic);
     if (!s) return { messages: [], position: { offset: 0, epoch: '' }, complete: since.offset === 0 };
     const position = { offset: s.offset, epoch: s.epoch };
