@@ -30,7 +30,7 @@ try {
   for (let i = 0; i < n; i++) {
     const id = randomBytes(16).toString('hex');
     ids.push(id);
-    await engine.registry.create({ id, userId: i, topics: ['t'], cursors: {}, createdAt: Date.now() }, 10);
+    await engine.registry.create({ id, userId: i, topics: ['t'], grants: [], cursors: {}, createdAt: Date.now() }, { perUser: 10, total: 1_000_000 });
   }
   const cpu = (): number => {
     const u = process.cpuUsage();

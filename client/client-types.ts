@@ -30,6 +30,16 @@ export interface CloseInfo {
   reason: string;
 }
 
+/**
+ * Connecting with a connection token instead of a registration URL: `url` is the server's
+ * token endpoint (`ws://HOST/ws`), and `getToken()` is asked for a fresh token (a JWT your
+ * backend signs) before every connection and ahead of every expiry.
+ */
+export interface HeraldClientConfig extends HeraldClientOptions {
+  url: string;
+  getToken?: () => string | Promise<string>;
+}
+
 /** Options of {@link HeraldClient}; every one has a default. */
 export interface HeraldClientOptions {
   /** Reconnect delays. Default: 500 ms, doubling, up to 30 s, with full jitter. */
@@ -49,6 +59,10 @@ export interface HeraldClientEvents {
   /** Every new message of every topic this connection receives, subscribed here or at registration. */
   message: [message: HeraldMessage];
   recovered: [recovery: Recovery];
+  /** The backend added a topic to this client's registration: its messages arrive from now on. */
+  subscribed: [topic: string];
+  /** The server left a topic for this client (`forbidden`: the backend took the right away); a subscription to it ends with that error. */
+  unsubscribed: [topic: string, reason: string];
   /** A server error that answers no request, or a frame the client could not read. */
   error: [error: HeraldError];
 }

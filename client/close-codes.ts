@@ -12,7 +12,8 @@ const DESCRIPTIONS: Record<number, string> = {
   1009: 'frame too large',
   1011: 'server internal error',
   4000: 'replaced by a newer connection of the same client',
-  4001: 'unregistered',
+  4001: 'unregistered (or the user was revoked)',
+  4003: 'token expired: reconnect with a new token',
   4008: 'slow consumer: the client did not read fast enough',
 };
 

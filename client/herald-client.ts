@@ -9,7 +9,7 @@ import { defaultSocketFactory } from './socket.js';
 import { Subscription } from './subscription.js';
 import { TopicPlan } from './topic-plan.js';
 import { SUBPROTOCOL, parseFrames } from './wire.js';
-import type { CloseInfo, ConnectionState, HeraldClientEvents, HeraldClientOptions, StateChange, Welcome } from './client-types.js';
+import type { CloseInfo, ConnectionState, HeraldClientConfig, HeraldClientEvents, HeraldClientOptions, StateChange, Welcome } from './client-types.js';
 import type { Listener } from './emitter.js';
 import type { SocketFactory, SocketLike } from './socket.js';
 import type { SubscriptionControl } from './subscription.js';
@@ -39,6 +39,13 @@ const DEFAULTS = { requestTimeoutMs: 10_000, connectTimeoutMs: 10_000 };
  * await news.ready();
  * await client.publish('chat.lobby', { text: 'hi' }); // where the server allows client publishing
  * await client.close();
+ *
+ * @example
+ * // With connection tokens: no registration round trip; refreshed ahead of expiry on its own.
+ * const client = new HeraldClient({
+ *   url: 'ws://127.0.0.1:8000/ws',
+ *   getToken: async () => (await (await fetch('/my-backend/herald-token')).json()).token,
+ * });
  */
 export class HeraldClient {
   /** The registration URL, `ws://HOST/ws/ID`. */
@@ -60,16 +67,23 @@ export class HeraldClient {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #lastFrameAt = 0;
+  readonly #getToken: (() => string | Promise<string>) | undefined;
+  /** The token of the current connection (token mode). */
+  #token: string | undefined;
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(url: string, options: HeraldClientOptions = {}) {
-    if (!/^wss?:\/\//i.test(url)) throw new TypeError(`HeraldClient needs a ws:// or wss:// registration URL, got ${JSON.stringify(url)}`);
+  constructor(target: string | HeraldClientConfig, options: HeraldClientOptions = {}) {
+    const config: HeraldClientConfig = typeof target === 'string' ? { ...options, url: target } : { ...options, ...target };
+    const { url } = config;
+    if (typeof url !== 'string' || !/^wss?:\/\//i.test(url)) throw new TypeError(`HeraldClient needs a ws:// or wss:// URL, got ${JSON.stringify(url)}`);
     this.url = url;
+    this.#getToken = config.getToken;
     this.#options = {
-      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
-      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      connectTimeoutMs: config.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     };
-    this.#backoff = new Backoff(options.backoff);
-    this.#factory = options.socketFactory;
+    this.#backoff = new Backoff(config.backoff);
+    this.#factory = config.socketFactory;
   }
 
   get state(): ConnectionState {
@@ -197,6 +211,15 @@ export class HeraldClient {
       return;
     }
     if (this.#state !== 'connecting') return; // closed while loading
+    if (this.#getToken) {
+      try {
+        this.#token = await this.#getToken();
+      } catch (err) {
+        if (this.#state === 'connecting') this.#retryLater(0, `getToken() failed: ${errorText(err)}`);
+        return;
+      }
+      if (this.#state !== 'connecting') return;
+    }
     let socket: SocketLike;
     try {
       socket = this.#factory(this.#resumeUrl(), [SUBPROTOCOL]);
@@ -221,10 +244,40 @@ export class HeraldClient {
   // the registration's topics from what this client received, not from what it last wrote.
   #resumeUrl(): string {
     const since = this.#positions.since(this.#topics.wanted());
-    if (!since) return this.url;
+    if (!since && this.#token === undefined) return this.url;
     const url = new URL(this.url);
-    url.searchParams.set('since', JSON.stringify(since));
+    if (this.#token !== undefined) url.searchParams.set('token', this.#token);
+    if (since) url.searchParams.set('since', JSON.stringify(since));
     return url.toString();
+  }
+
+  // Token mode: a fresh token is sent ahead of the current one's expiry (a third of its life
+  // before, between 0.5 s and 60 s), so the connection never closes with 4003 (token expired).
+  #scheduleRefresh(): void {
+    clearTimeout(this.#refreshTimer);
+    if (!this.#getToken || this.#token === undefined) return;
+    const claims = jwtClaims(this.#token);
+    if (!claims) return;
+    const now = Date.now();
+    const life = claims.exp * 1000 - (claims.iat !== undefined ? claims.iat * 1000 : now);
+    const lead = Math.min(60_000, Math.max(500, life / 3));
+    this.#refreshTimer = setTimeout(() => void this.#refresh(), Math.max(0, claims.exp * 1000 - lead - now));
+  }
+
+  async #refresh(): Promise<void> {
+    const socket = this.#socket;
+    if (!this.#getToken || this.#state !== 'connected' || !socket) return;
+    try {
+      const token = await this.#getToken();
+      await this.#request({ type: 'refresh', token }, false);
+      if (this.#socket !== socket) return;
+      this.#token = token;
+      this.#scheduleRefresh();
+    } catch (err) {
+      if (this.#socket !== socket || this.#state !== 'connected') return;
+      // A refused refresh (or none): reconnect, which asks for a new token; `since` keeps every message.
+      this.#drop(socket, `token refresh failed: ${errorText(err)}`);
+    }
   }
 
   #onData(data: unknown): void {
@@ -268,6 +321,20 @@ export class HeraldClient {
         this.#topics.replied(frame.id);
         if (!this.#requests.settle(frame)) this.#events.emit('error', new HeraldError(frame.code, frame.message));
         return;
+      case 'subscribed':
+        this.#topics.want(frame.topic);
+        this.#events.emit('subscribed', frame.topic);
+        return;
+      case 'unsubscribed': {
+        // Gone on the server's side: not asked for again, and its subscription ends.
+        this.#topics.drop(frame.topic, true);
+        this.#positions.delete(frame.topic);
+        const entry = this.#subscriptions.get(frame.topic);
+        this.#subscriptions.delete(frame.topic);
+        entry?.control.end(new HeraldError(frame.reason === 'forbidden' ? 'forbidden' : 'unsubscribed', `the server left ${frame.topic} (${frame.reason})`));
+        this.#events.emit('unsubscribed', frame.topic, frame.reason);
+        return;
+      }
     }
   }
 
@@ -276,6 +343,7 @@ export class HeraldClient {
     this.#welcome = { client: frame.client, user: frame.user, topics: frame.topics ?? [], heartbeatMs: frame.heartbeat_ms };
     this.#backoff.reset();
     this.#startHeartbeat(frame.heartbeat_ms > 0 ? frame.heartbeat_ms : 25_000);
+    this.#scheduleRefresh();
     this.#setState({ state: 'connected' });
     this.#events.emit('welcome', this.#welcome);
     this.#resume(this.#welcome.topics);
@@ -291,14 +359,16 @@ export class HeraldClient {
       reply.catch(() => {}); // the subscribe below reports failures
       this.#socket?.send(JSON.stringify({ type: 'unsubscribe', topics: leave, id }));
     }
-    if (subscribe.length > 0) void this.#subscribeTopics(subscribe);
+    // The server joined `joined` from this client's own positions (?since= at connect): asking
+    // again with `since` would have it replay the same messages twice.
+    if (subscribe.length > 0) void this.#subscribeTopics(subscribe, new Set(joined));
   }
 
   // One request for all topics; if the server refuses it, one per topic, so only the topic
   // at fault fails.
-  async #subscribeTopics(topics: string[]): Promise<void> {
+  async #subscribeTopics(topics: string[], joined?: ReadonlySet<string>): Promise<void> {
     const entries = topics.map((t) => this.#subscriptions.get(t));
-    const since = this.#positions.since(topics);
+    const since = this.#positions.since(joined ? topics.filter((t) => !joined.has(t)) : topics);
     try {
       await this.#request({ type: 'subscribe', topics, ...(since ? { since } : {}) }, false);
       topics.forEach((t, i) => {
@@ -313,7 +383,7 @@ export class HeraldClient {
         return;
       }
       if (topics.length > 1) {
-        await Promise.all(topics.map((t) => this.#subscribeTopics([t])));
+        await Promise.all(topics.map((t) => this.#subscribeTopics([t], joined)));
         return;
       }
       const topic = topics[0] as string;
@@ -411,6 +481,7 @@ export class HeraldClient {
     if (socket !== this.#socket) return;
     this.#socket = null;
     clearTimeout(this.#connectTimer);
+    clearTimeout(this.#refreshTimer);
     clearInterval(this.#heartbeatTimer);
     this.#requests.rejectAll(new HeraldError('disconnected', `the connection closed (${code} ${reason || describeCloseCode(code)})`));
     if (this.#state === 'closed') return;
@@ -424,9 +495,13 @@ export class HeraldClient {
       this.#finish({ code, reason: text }, final);
       return;
     }
+    this.#retryLater(code, text);
+  }
+
+  #retryLater(code: number, reason: string): void {
     for (const entry of this.#subscriptions.values()) entry.control.resubscribing();
     const retryInMs = this.#backoff.next();
-    this.#setState({ state: 'disconnected', code, reason: text, retryInMs });
+    this.#setState({ state: 'disconnected', code, reason, retryInMs });
     this.#reconnectTimer = setTimeout(() => void this.#open(), retryInMs);
   }
 
@@ -438,6 +513,7 @@ export class HeraldClient {
     if (socket) socket.onopen = socket.onmessage = socket.onclose = null;
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#refreshTimer);
     clearInterval(this.#heartbeatTimer);
     this.#closeInfo = info;
     const error = errorCode ? new HeraldError(errorCode, `connection closed for good: ${info.reason} (${info.code})`) : undefined;
@@ -461,4 +537,17 @@ export class HeraldClient {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The `exp` and `iat` of a JWT, read without verifying it (the server verifies). */
+function jwtClaims(token: string): { exp: number; iat?: number } | undefined {
+  try {
+    const part = token.split('.')[1] ?? '';
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+    const claims = JSON.parse(atob(b64)) as { exp?: unknown; iat?: unknown };
+    if (typeof claims.exp !== 'number') return undefined;
+    return typeof claims.iat === 'number' ? { exp: claims.exp, iat: claims.iat } : { exp: claims.exp };
+  } catch {
+    return undefined;
+  }
 }

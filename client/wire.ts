@@ -61,16 +61,30 @@ export interface RecoveredFrame {
   complete: boolean;
 }
 
-export type ServerFrame = WelcomeFrame | MessageFrame | OkFrame | PongFrame | ErrorFrame | RecoveredFrame;
+/** The backend added a topic to this client's registration (it is received from now on). */
+export interface SubscribedFrame {
+  type: 'subscribed';
+  topic: string;
+}
+
+/** The server left a topic for this client: `forbidden`, the backend took the right away. */
+export interface UnsubscribedFrame {
+  type: 'unsubscribed';
+  topic: string;
+  reason: string;
+}
+
+export type ServerFrame = WelcomeFrame | MessageFrame | OkFrame | PongFrame | ErrorFrame | RecoveredFrame | SubscribedFrame | UnsubscribedFrame;
 
 export type ClientRequest =
   | { type: 'subscribe'; topics: string[]; since?: Record<string, Position>; id?: RequestId }
   | { type: 'unsubscribe'; topics: string[]; id?: RequestId }
   | { type: 'topics'; topics: string[]; id?: RequestId }
   | { type: 'ping'; id?: RequestId }
-  | { type: 'publish'; topic: string; data: unknown; id?: RequestId };
+  | { type: 'publish'; topic: string; data: unknown; id?: RequestId }
+  | { type: 'refresh'; token: string; id?: RequestId };
 
-const KNOWN = new Set(['welcome', 'message', 'ok', 'pong', 'error', 'recovered']);
+const KNOWN = new Set(['welcome', 'message', 'ok', 'pong', 'error', 'recovered', 'subscribed', 'unsubscribed']);
 
 /**
  * Splits one text frame into the server frames it holds: the server may batch several
@@ -107,6 +121,7 @@ function isFrame(value: unknown): value is ServerFrame {
     const r = value as Partial<RecoveredFrame>;
     return typeof r.topic === 'string' && typeof r.offset === 'number' && typeof r.epoch === 'string';
   }
+  if (type === 'subscribed' || type === 'unsubscribed') return typeof (value as { topic?: unknown }).topic === 'string';
   return true;
 }
 

@@ -21,6 +21,8 @@ import { originCheck } from './http/origin.js';
 import { publishRoutes } from './http/publish.js';
 import { registerRoutes } from './http/register.js';
 import { statsRoutes } from './http/stats.js';
+import { tokenVerifier } from './http/tokens.js';
+import { userRoutes } from './http/users.js';
 import { wsRoutes } from './http/ws.js';
 
 export interface Herald {
@@ -42,6 +44,8 @@ export interface BuildOptions {
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<Herald> {
   // Every log line goes through the redacting serializers: no registration id, no query string.
   const log = (options.logger ?? pino({ level: config.logLevel })).child({}, { serializers: redactingSerializers });
+  // Before the engine: a token key that cannot be read stops the start with a clear error.
+  const verify = tokenVerifier(config);
   const engine = options.engine ?? (await createEngine(config, log));
   const stats = new CountingStats();
   const relay = new Relay(engine, config, log, stats);
@@ -85,7 +89,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes, { relay });
   await app.register(registerRoutes, { relay });
   await app.register(publishRoutes, { relay });
-  await app.register(wsRoutes, { relay });
+  await app.register(userRoutes, { relay });
+  await app.register(wsRoutes, { relay, verify });
   await app.register(metricsRoutes, { relay, stats });
   await app.register(statsRoutes, { relay, stats });
   await app.register(dashboardRoutes, { apiKey: config.apiKey });

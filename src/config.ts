@@ -9,6 +9,11 @@ export interface Config {
   redisUrl: string | undefined;
   redisCluster: boolean;
   apiKey: string | undefined;
+  tokenSecret: string | undefined;
+  tokenPublicKey: string | undefined;
+  tokenAudience: string | undefined;
+  tokenIssuer: string | undefined;
+  revocationTtlMs: number;
   allowedOrigins: string[];
   registrationTtlMs: number;
   historySize: number;
@@ -24,10 +29,12 @@ export interface Config {
   maxRecoveryBytes: number;
   heartbeatMs: number;
   clientPublish: string[];
+  publicTopics: string[];
   clientRate: number;
   clientPublishTopics: number;
   maxConnections: number;
   maxRegistrationsPerUser: number;
+  maxRegistrations: number;
   registerRate: number;
   defaultTopics: string[];
   flushWindowMs: number;
@@ -122,6 +129,11 @@ export const settings = [
   s('redisUrl', 'HERALD_REDIS_URL', 'redis-url', undefined, url(['redis:', 'rediss:']), 'Redis URL: use the redis engine (cluster mode) instead of memory'),
   s('redisCluster', 'HERALD_REDIS_CLUSTER', 'redis-cluster', false, bool, 'the Redis URL points at a Redis Cluster (sharded pub/sub)'),
   s('apiKey', 'HERALD_API_KEY', 'api-key', undefined, optStr, 'bearer key required by /register, /publish, /metrics, /stats and the dashboard'),
+  s('tokenSecret', 'HERALD_TOKEN_SECRET', 'token-secret', undefined, optStr, 'HS256 secret for connection tokens (GET /ws?token=JWT); at least 32 characters'),
+  s('tokenPublicKey', 'HERALD_TOKEN_PUBLIC_KEY', 'token-public-key', undefined, optStr, 'PEM file with the public key for connection tokens signed with RS256, ES256 or EdDSA'),
+  s('tokenAudience', 'HERALD_TOKEN_AUDIENCE', 'token-audience', undefined, optStr, 'the `aud` connection tokens must carry (default: not checked)'),
+  s('tokenIssuer', 'HERALD_TOKEN_ISSUER', 'token-issuer', undefined, optStr, 'the `iss` connection tokens must carry (default: not checked)'),
+  s('revocationTtlMs', 'HERALD_REVOCATION_TTL', 'revocation-ttl', 86_400_000, within(duration, 1000, 365 * DAY, ms), 'how long DELETE /users/:user refuses the tokens the user held (set it to your longest token lifetime)'),
   s('allowedOrigins', 'HERALD_ALLOWED_ORIGINS', 'allowed-origins', ['*'], origins, 'comma-separated origins allowed for CORS and WebSocket upgrades (* = any)'),
   s('registrationTtlMs', 'HERALD_REGISTRATION_TTL', 'registration-ttl', 86_400_000, within(duration, 1000, 365 * DAY, ms), 'how long a registration lives unconnected'),
   s('historySize', 'HERALD_HISTORY_SIZE', 'history-size', 1000, int(0, 1_000_000), 'messages kept per topic for recovery (0 = no history)'),
@@ -136,11 +148,13 @@ export const settings = [
   s('maxRecoveryBytes', 'HERALD_MAX_RECOVERY_BYTES', 'max-recovery-bytes', 16 * 1024 ** 2, within(bytes, 1024, 64 * GIB, size), 'largest replay of one topic for a reconnecting client; beyond it the oldest part is left out (complete: false)'),
   s('maxJsonDepth', 'HERALD_MAX_JSON_DEPTH', 'max-json-depth', 64, int(1, 1000), 'deepest nesting of arrays/objects in a JSON body or client frame (400 too_deep / herald.v1 error / plain: ignored)'),
   s('heartbeatMs', 'HERALD_HEARTBEAT', 'heartbeat', 25_000, within(duration, 100, DAY, ms), 'ping interval; a socket silent for two rounds is dropped'),
-  s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to (e.g. chat.*); empty = none'),
+  s('publicTopics', 'HERALD_PUBLIC_TOPICS', 'public-topics', ['*'], list, 'topic patterns any client may read (* = all, {user} = the client\'s user id, e.g. news.*,user.{user}.*); others need the registration\'s topics or grants'),
+  s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to, if they may also read them (e.g. chat.*, room.{user}); empty = none'),
   s('clientRate', 'HERALD_CLIENT_RATE', 'client-rate', 100, int(1), 'messages per second a client may send (close 1008 beyond)'),
   s('clientPublishTopics', 'HERALD_CLIENT_PUBLISH_TOPICS', 'client-publish-topics', 100, int(1), 'distinct topics one client may publish to per minute (herald.v1 error too_many_publish_topics beyond)'),
   s('maxConnections', 'HERALD_MAX_CONNECTIONS', 'max-connections', 200_000, int(1), 'WebSocket connections per process (503 beyond)'),
-  s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold (429 beyond)'),
+  s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold; a new one evicts the least recently connected one without a socket (429 only when all are connected)'),
+  s('maxRegistrations', 'HERALD_MAX_REGISTRATIONS', 'max-registrations', 1_000_000, int(1), 'registrations stored in all (per process on memory, per cluster on Redis; 503 beyond)'),
   s('registerRate', 'HERALD_REGISTER_RATE', 'register-rate', 100, int(0), 'registrations per second one client address may make (429 register_rate_limited beyond; 0 = no limit)'),
   s('defaultTopics', 'HERALD_DEFAULT_TOPICS', 'default-topics', ['cats'], list, 'topics of a registration that names none (the tutorial\'s "cats")'),
   s('flushWindowMs', 'HERALD_FLUSH_WINDOW', 'flush-window', 2, within(duration, 0, 1000, ms), 'longest time frames may wait to be coalesced under heavy load'),
@@ -167,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, raw: Record<string, stri
   }
   const config = { ...(out as unknown as Config), ...overrides };
   if (!logLevels.includes(config.logLevel)) throw new ConfigError(`HERALD_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${config.logLevel}"`);
+  if (config.tokenSecret !== undefined && config.tokenSecret.length < 32) throw new ConfigError('HERALD_TOKEN_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)');
   if (config.defaultTopics.length > config.maxTopics) throw new ConfigError('HERALD_DEFAULT_TOPICS has more topics than HERALD_MAX_TOPICS');
   return config;
 }

@@ -4,6 +4,7 @@ import { registerCommand } from './register.js';
 import { publishCommand } from './publish.js';
 import { listenCommand } from './listen.js';
 import { unregisterCommand } from './unregister.js';
+import { tokenCommand } from './token.js';
 
 const program = new Command('herald')
   .description('Herald: a real-time message relay. Backends publish over HTTP; clients receive over WebSockets.')
@@ -15,5 +16,6 @@ program.addCommand(registerCommand());
 program.addCommand(publishCommand());
 program.addCommand(listenCommand());
 program.addCommand(unregisterCommand());
+program.addCommand(tokenCommand());
 
 await program.parseAsync(process.argv);

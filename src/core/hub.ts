@@ -99,6 +99,13 @@ export class Hub {
     return this.#clients.get(clientId);
   }
 
+  /** The sessions of one user (a copy: closing them changes the index). */
+  sessionsOfUser(userKey: string): Session[] {
+    const mine = this.#users.get(userKey);
+    if (mine === undefined) return [];
+    return mine instanceof Set ? [...mine] : [mine];
+  }
+
   /** Adds a session, removing an older session of the same client from every index. */
   add(session: Session): void {
     const old = this.#clients.get(session.id);
@@ -183,6 +190,32 @@ export class Hub {
     st.pending.delete(session);
     st.live.add(session);
     if (frames.length > 0) session.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+  }
+
+  /**
+   * A session asks again for a topic it already holds live, from its own position (herald.v1
+   * `subscribe` with `since`): it gets what it says it missed, up to what was written here, then
+   * `recovered`. Messages past that position are on their way live, so none is sent twice.
+   * Returns how many messages were replayed.
+   */
+  resend(session: Session, topic: string, recovery: Recovery): number {
+    const link = session.links.get(topic);
+    if (!link?.live) return 0;
+    const written = this.cursor(session, topic) ?? { offset: 0, epoch: recovery.position.epoch };
+    const frames: Buffer[] = [];
+    const sameEpoch = written.epoch === recovery.position.epoch;
+    if (sameEpoch) {
+      for (const m of recovery.messages) {
+        if (m.offset > written.offset) break;
+        if (m.userId !== undefined && String(m.userId) !== session.userKey) continue;
+        frames.push(new Outgoing(m).frame(session.protocol));
+      }
+    }
+    const seam = sameEpoch ? written : recovery.position;
+    const replayed = frames.length;
+    frames.push(textFrame(encodeRecovered(topic, seam, recovery.complete)));
+    session.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+    return replayed;
   }
 
   /** The last position written to a session for a topic, for its cursor. */

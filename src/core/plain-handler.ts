@@ -5,7 +5,7 @@ import type { Session } from './session.js';
 
 /**
  * The tutorial's client messages: `ping` is ignored, {"topics": [...]} replaces the list.
- * Nothing is ever answered; bad requests are logged and ignored, the connection stays up.
+ * Nothing is ever answered; bad or forbidden requests are logged and ignored, the connection stays up.
  */
 export function handlePlain(relay: Relay, s: Session, data: RawData, isBinary: boolean): void {
   if (isBinary) return;
@@ -19,6 +19,12 @@ export function handlePlain(relay: Relay, s: Session, data: RawData, isBinary: b
   const check = relay.checkTopics(req.topics);
   if (!check.ok) {
     relay.log.info({ client: s.id, code: check.code }, 'ignored a topics update: %s', check.message);
+    return;
+  }
+  // A topic it may not read: the whole update is ignored, as any invalid one.
+  if (s.rights.firstForbidden(check.topics) !== undefined) {
+    relay.stats.refused('forbidden_topic');
+    relay.log.info({ client: s.id, user: s.userKey }, 'ignored a topics update naming a topic the client may not read');
     return;
   }
   relay.serialize(s, () => relay.setTopics(s, check.topics)).catch((err: unknown) => {

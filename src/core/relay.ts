@@ -4,12 +4,15 @@ import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
 import type { Recovery } from '../engines/history.js';
+import type { ControlEvent } from '../engines/broker.js';
 import type { CursorSave, Registration } from '../engines/registry.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { checkTopics, type TopicsCheck } from '../protocol/topics.js';
-import { encodeWelcome } from '../protocol/v1.js';
+import { encodeSubscribed, encodeUnsubscribed, encodeWelcome } from '../protocol/v1.js';
+import { AccessPolicy, type Rights } from './access.js';
 import { Hub } from './hub.js';
+import type { ClientIdentity, TokenGrant } from './identity.js';
 import type { Message, PublishInput, StreamPosition, UserId } from './message.js';
 import { Outgoing, type ProtocolName } from './outgoing.js';
 import { Session, type Link } from './session.js';
@@ -19,6 +22,9 @@ import type { RelayStats } from './relay-stats.js';
 interface SessionCursorSave extends CursorSave {
   readonly session: Session;
 }
+
+/** A session of a stored registration (not a token connection): its cursors and topics are saved. */
+const stored = (s: Session): boolean => s.expiresAt === undefined;
 
 /** Sessions looked at per tick when saving live cursors; their saves leave as one write per Redis connection. */
 const CURSOR_SAVE_CHUNK = 1000;
@@ -34,6 +40,8 @@ export class Relay {
   readonly config: Config;
   readonly log: Logger;
   readonly stats: RelayStats;
+  /** Who may read what: every way in asks it (DESIGN.md 6). */
+  readonly access: AccessPolicy;
   /** Names this process in control events and /health. */
   readonly nodeId: string;
   #cursorTimer: NodeJS.Timeout | undefined;
@@ -50,6 +58,7 @@ export class Relay {
     this.config = config;
     this.log = log;
     this.stats = stats;
+    this.access = new AccessPolicy(config);
     this.nodeId = config.nodeId ?? randomBytes(4).toString('hex');
     this.hub = new Hub({
       flushWindowMs: config.flushWindowMs,
@@ -60,9 +69,18 @@ export class Relay {
     });
     engine.broker.onMessage((m) => this.hub.deliver(m));
     engine.broker.onControl((event) => {
-      if (event.type !== 'kick' || event.node === this.nodeId) return;
+      if (event.node === this.nodeId) return;
+      if (event.type === 'revoke') {
+        this.#closeUser(event.user, event.before);
+        return;
+      }
       const s = this.hub.get(event.clientId);
-      if (!s || (event.before !== undefined && s.connectedAt >= event.before)) return;
+      if (!s) return;
+      if (event.type === 'rights') {
+        this.#applyRights(s, event.topics, event.grants, true);
+        return;
+      }
+      if (event.before !== undefined && s.connectedAt >= event.before) return;
       this.log.info({ client: s.id, code: event.code }, 'closing socket: %s', event.reason);
       s.close(event.code, event.reason, event.code === CloseCode.unregistered ? 'unregistered' : 'replaced');
     });
@@ -81,17 +99,139 @@ export class Relay {
     return checkTopics(topics, this.config);
   }
 
-  async register(userId: UserId, topics: string[] | undefined): Promise<Registration> {
+  async register(userId: UserId, topics: string[] | undefined, grants: string[] = []): Promise<Registration> {
     const reg: Registration = {
       id: randomBytes(16).toString('hex'),
       userId,
       topics: topics ?? [...this.config.defaultTopics],
+      grants,
       cursors: {},
       createdAt: Date.now(),
     };
-    await this.engine.registry.create(reg, this.config.maxRegistrationsPerUser);
+    const { evicted } = await this.engine.registry.create(reg, { perUser: this.config.maxRegistrationsPerUser, total: this.config.maxRegistrations });
     this.stats.registered();
+    // The evicted registration had no live socket; one that connected meanwhile is closed as unregistered.
+    if (evicted !== undefined) {
+      this.log.info({ user: String(userId) }, 'evicted the least recently connected registration of the user');
+      this.hub.get(evicted)?.close(CloseCode.unregistered, 'unregistered', 'unregistered');
+      await this.#kick(evicted, CloseCode.unregistered, 'unregistered');
+    }
     return reg;
+  }
+
+  /** A token connection's identity: a server-made id (no credential), nothing stored. */
+  tokenClient(grant: TokenGrant): ClientIdentity {
+    return { id: `t-${randomBytes(12).toString('hex')}`, userId: grant.user, topics: grant.topics, grants: grant.grants, cursors: {}, expiresAt: grant.expiresAt };
+  }
+
+  /** The rights of a registration or a token connection. */
+  rightsOf(reg: ClientIdentity): Rights {
+    return this.access.rights(reg.userId, reg.topics, reg.grants);
+  }
+
+  /**
+   * PATCH /register/:id: replaces the backend's topics and/or grants, stored at once with what
+   * the client will hold on its next connection; a live socket, on whichever node, follows now.
+   * Undefined when the registration does not exist.
+   */
+  async updateRights(id: string, change: { topics?: string[] | undefined; grants?: string[] | undefined }): Promise<Registration | undefined> {
+    const before = await this.engine.registry.get(id);
+    if (!before) return undefined;
+    const rights = this.access.rights(before.userId, change.topics ?? before.topics, change.grants ?? before.grants);
+    const added = (change.topics ?? []).filter((t) => !before.topics.includes(t));
+    const held = [...new Set([...(before.held ?? before.topics).filter((t) => rights.mayHold(t)), ...added])].slice(0, this.config.maxTopics);
+    const reg = await this.engine.registry.update(id, { ...change, held });
+    if (!reg) return undefined;
+    const s = this.hub.get(id);
+    if (s) this.#applyRights(s, reg.topics, reg.grants, true);
+    const event: ControlEvent = { type: 'rights', node: this.nodeId, clientId: id, topics: reg.topics, grants: reg.grants };
+    try {
+      await this.engine.broker.sendControl(event);
+    } catch (err) {
+      this.log.warn({ err }, 'could not send a rights change to other nodes');
+    }
+    return reg;
+  }
+
+  /**
+   * A token connection's `refresh`: same user, a valid token. Its expiry moves and its rights are
+   * replaced (what it may no longer hold is left; the new token's topics are not joined).
+   */
+  async refresh(s: Session, grant: TokenGrant): Promise<void> {
+    if (stored(s)) throw new HeraldError('bad_request', 'only connections made with a token (GET /ws?token=) refresh');
+    if (grant.user !== s.userKey) throw new HeraldError('forbidden', 'the new token is for another user (`sub`)');
+    await this.checkRevoked(grant);
+    this.#expireAt(s, grant.expiresAt);
+    // Called from the session's own serialized request: change its rights in place.
+    await this.#changeRights(s, grant.topics, grant.grants, false);
+  }
+
+  /** Refuses a token of a user revoked after it was issued (DELETE /users/:user). */
+  async checkRevoked(grant: TokenGrant): Promise<void> {
+    const at = await this.engine.registry.revokedAt(grant.user);
+    if (at !== undefined && (grant.issuedAt === undefined || grant.issuedAt <= at)) throw new HeraldError('token_revoked');
+  }
+
+  /**
+   * DELETE /users/:user: deletes every registration of the user, refuses its tokens issued until
+   * now, and closes every socket of the user on every node (4001). Returns the registrations deleted.
+   */
+  async revokeUser(user: string): Promise<number> {
+    const now = Date.now();
+    await this.engine.registry.revokeUser(user, Math.floor(now / 1000), this.config.revocationTtlMs);
+    const ids = await this.engine.registry.deleteUser(user);
+    this.#closeUser(user, now + 1);
+    try {
+      await this.engine.broker.sendControl({ type: 'revoke', node: this.nodeId, user, before: now + 1 });
+    } catch (err) {
+      this.log.warn({ err }, 'could not send a revocation to other nodes');
+    }
+    return ids.length;
+  }
+
+  #closeUser(user: string, before: number): void {
+    for (const s of this.hub.sessionsOfUser(user)) {
+      if (s.connectedAt < before) s.close(CloseCode.unregistered, 'the user was revoked', 'unregistered');
+    }
+  }
+
+  /** Closes a token connection at its expiry with 4003, unless a refresh moves it. */
+  #expireAt(s: Session, at: number): void {
+    s.expiresAt = at;
+    if (s.expiryTimer) clearTimeout(s.expiryTimer);
+    // setTimeout fires at once past 2^31 ms; a token that long-lived is re-armed on the way.
+    const wait = Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1);
+    s.expiryTimer = setTimeout(() => {
+      if (Date.now() >= (s.expiresAt ?? 0)) s.close(CloseCode.tokenExpired, 'token expired: reconnect with a new one', 'expired');
+      else this.#expireAt(s, s.expiresAt!);
+    }, wait);
+    s.expiryTimer.unref();
+  }
+
+  /**
+   * A live session's rights changed: it leaves what it may no longer hold and (`join`) joins the
+   * topics the backend added, from now. herald.v1 clients are told each (`unsubscribed`, `subscribed`).
+   */
+  #applyRights(s: Session, topics: string[], grants: string[], join: boolean): void {
+    this.serialize(s, () => this.#changeRights(s, topics, grants, join)).catch((err: unknown) => {
+      this.log.warn({ err, client: s.id }, 'could not apply a rights change');
+    });
+  }
+
+  async #changeRights(s: Session, topics: string[], grants: string[], join: boolean): Promise<void> {
+    if (s.closed) return;
+    const old = s.rights;
+    s.rights = this.access.rights(s.userId, topics, grants);
+    const v1 = s.protocol === 'herald.v1';
+    for (const t of s.links.topics()) {
+      if (s.rights.mayHold(t)) continue;
+      this.hub.unwatch(s, t);
+      if (v1) s.reply(encodeUnsubscribed(t, 'forbidden'));
+    }
+    const room = Math.max(0, this.config.maxTopics - s.links.size);
+    const added = join ? topics.filter((t) => !old.topics.includes(t) && !s.links.has(t)).slice(0, room) : [];
+    await this.#joinAll(s, added, {}, false);
+    if (v1) for (const t of added) if (s.links.has(t)) s.reply(encodeSubscribed(t));
   }
 
   /** Deletes a registration; its socket, on whichever node, is closed with 4001. */
@@ -131,8 +271,8 @@ export class Relay {
    * given at connect) or else the saved cursors. Requests the client sends meanwhile are served
    * after that (see serialize).
    */
-  connect(ws: WebSocket, reg: Registration, protocol: ProtocolName, since?: Record<string, StreamPosition>): Session {
-    const s = new Session(ws, reg.id, reg.userId, protocol, this.config);
+  connect(ws: WebSocket, reg: ClientIdentity, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg)): Session {
+    const s = new Session(ws, reg.id, reg.userId, protocol, this.config, rights);
     // Shared listeners, not closures per socket: an idle connection holds only what it needs.
     s.onStop = this.#onStop;
     ws.on('close', this.#onSocketClose);
@@ -145,9 +285,12 @@ export class Relay {
     // The old socket may also live on another node; only sockets older than this one go.
     else void this.#kick(reg.id, CloseCode.replaced, 'replaced by a newer connection', s.connectedAt);
     this.stats.connected(protocol, 1);
-    this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
-    if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, reg.topics, this.config.heartbeatMs));
-    this.#joinRegistration(s, reg.topics, cursors);
+    if (reg.expiresAt !== undefined) this.#expireAt(s, reg.expiresAt);
+    else this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
+    // What the client held last time, less what it may no longer hold (rights change while away).
+    const topics = (reg.held ?? reg.topics).filter((t) => rights.mayHold(t)).slice(0, this.config.maxTopics);
+    if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, topics, this.config.heartbeatMs));
+    this.#joinRegistration(s, topics, cursors);
     return s;
   }
 
@@ -218,10 +361,11 @@ export class Relay {
     this.hub.remove(s);
     s.closed = true;
     this.stats.connected(s.protocol, -1);
+    if (s.expiryTimer) clearTimeout(s.expiryTimer);
     if (s.closeReason === 'slow') this.stats.dropped('slow_consumer');
     this.log.debug({ client: s.id, reason: s.closeReason ?? 'client' }, 'socket closed');
-    // A replaced socket's successor carries on; an unregistered one is gone.
-    if (s.closeReason === 'replaced' || s.closeReason === 'unregistered') return;
+    // A replaced socket's successor carries on; an unregistered one is gone; a token one was never stored.
+    if (s.closeReason === 'replaced' || s.closeReason === 'unregistered' || !stored(s)) return;
     const { registry } = this.engine;
     registry
       .saveCursors(s.id, cursors)
@@ -245,7 +389,7 @@ export class Relay {
         for (let j = i; j < Math.min(i + CURSOR_SAVE_CHUNK, sessions.length); j++) {
           const s = sessions[j]!;
           // Closed since the round began: its disconnect saves the final cursors, after this.
-          if (s.closed) continue;
+          if (s.closed || !stored(s)) continue;
           const cursors = this.cursorsOf(s);
           const json = JSON.stringify(cursors);
           if (json === s.savedCursors) continue;
@@ -272,9 +416,6 @@ export class Relay {
     });
     return failed;
   }
-
-
-
 
   close(): void {
     if (this.#cursorTimer) clearInterval(this.#cursorTimer);
@@ -309,7 +450,16 @@ export class Relay {
    * message up to that point has reached the hub, then promote: replay + queued, once each.
    */
   async #join(s: Session, topic: string, since: StreamPosition | undefined, announce: boolean): Promise<void> {
-    if (s.links.get(topic)) return;
+    const held = s.links.get(topic);
+    if (held) {
+      // Held already: a position given anyway is answered (replay up to what was written here).
+      if (since && announce && held.live) {
+        const recovery = await this.engine.history.since(topic, since, this.config.maxRecoveryBytes);
+        if (s.closed || s.links.get(topic) !== held) return;
+        this.stats.recovered(this.hub.resend(s, topic, recovery), recovery.complete);
+      }
+      return;
+    }
     const link = this.hub.watch(s, topic);
     // Until promoted, the session stands where it starts: its cursor must not lose this topic.
     if (since) link.written = since;
@@ -368,9 +518,9 @@ export class Relay {
    * next topic change, or the write-back after a Redis reset, stores them again.
    */
   async #persistTopics(s: Session): Promise<void> {
-    if (s.closed) return;
+    if (s.closed || !stored(s)) return;
     try {
-      await this.engine.registry.setTopics(s.id, s.links.topics());
+      await this.engine.registry.setHeld(s.id, s.links.topics());
     } catch (err) {
       this.log.warn({ err, client: s.id }, 'could not store the topic list; it is in effect on this socket');
     }
@@ -380,10 +530,10 @@ export class Relay {
   async #writeBack(): Promise<void> {
     let n = 0;
     for (const s of this.hub.sessions()) {
-      if (s.closed) continue;
-      const reg: Registration = { id: s.id, userId: s.userId, topics: s.links.topics(), cursors: this.cursorsOf(s), createdAt: Date.now() };
+      if (s.closed || !stored(s)) continue;
+      const reg: Registration = { id: s.id, userId: s.userId, topics: [...s.rights.topics], grants: [...s.rights.grants], held: s.links.topics(), cursors: this.cursorsOf(s), createdAt: Date.now() };
       try {
-        await this.engine.registry.create(reg, Number.MAX_SAFE_INTEGER);
+        await this.engine.registry.create(reg, { perUser: Number.MAX_SAFE_INTEGER, total: Number.MAX_SAFE_INTEGER });
         await this.engine.registry.markConnected(s.id);
         n++;
       } catch (err) {

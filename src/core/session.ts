@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../protocol/close-codes.js';
 import { textFrame } from '../protocol/frame.js';
+import type { Rights } from './access.js';
 import type { StreamPosition, UserId } from './message.js';
 import { Links } from './links.js';
 import type { Outgoing, ProtocolName } from './outgoing.js';
@@ -27,7 +28,7 @@ export interface SessionLimits {
   clientRate: number;
 }
 
-export type CloseReason = 'client' | 'replaced' | 'unregistered' | 'slow' | 'heartbeat' | 'rate' | 'shutdown' | 'error';
+export type CloseReason = 'client' | 'replaced' | 'unregistered' | 'expired' | 'slow' | 'heartbeat' | 'rate' | 'shutdown' | 'error';
 
 /**
  * One WebSocket connection of a registration. Frames are written to the raw socket (they are
@@ -42,6 +43,12 @@ export class Session {
   /** When this socket connected (ms since epoch): a replacement's kick names a time. */
   readonly connectedAt = Date.now();
   readonly links = new Links();
+  /** What this client may hold; replaced when the backend changes its rights (PATCH, refresh). */
+  rights: Rights;
+  /** Token connections: when the token expires (ms since epoch); undefined for a stored registration. */
+  expiresAt: number | undefined = undefined;
+  /** Closes a token connection at expiry (4003), unless a refresh moves it. */
+  expiryTimer: NodeJS.Timeout | undefined = undefined;
   /** Serializes this session's topic changes and requests; undefined while none is running. */
   work: Promise<void> | undefined;
   closed = false;
@@ -65,8 +72,9 @@ export class Session {
   #rateWindow = 0;
   #rateCount = 0;
 
-  constructor(ws: WebSocket, id: string, userId: UserId, protocol: ProtocolName, limits: SessionLimits) {
+  constructor(ws: WebSocket, id: string, userId: UserId, protocol: ProtocolName, limits: SessionLimits, rights: Rights) {
     this.ws = ws;
+    this.rights = rights;
     this.id = id;
     this.userId = userId;
     this.userKey = String(userId);

@@ -1,20 +1,24 @@
 import type { RawData } from 'ws';
 import { HeraldError } from '../errors.js';
 import { decodeV1, encodeError, encodeOk, encodePong, type RequestId, type V1Request } from '../protocol/v1.js';
+import type { TokenGrant } from './identity.js';
 import type { Relay } from './relay.js';
 import type { Session } from './session.js';
 import { PublishTopics } from './publish-topics.js';
-import { topicMatcher } from './topic-pattern.js';
+
+/** Verifies a connection token (throws HeraldError invalid_token, token_expired). */
+export type TokenCheck = (token: string) => Promise<TokenGrant>;
 
 /** herald.v1 requests: each gets exactly one reply (ok, pong or error); the socket stays up. */
 export class V1Handler {
   readonly #relay: Relay;
-  readonly #mayPublish: (topic: string) => boolean;
+  readonly #verify: TokenCheck | undefined;
   readonly #publishTopics: PublishTopics;
 
-  constructor(relay: Relay) {
+  /** `verify` checks a `refresh` token (HTTP's token verifier): the relay never sees a JWT. */
+  constructor(relay: Relay, verify?: TokenCheck) {
     this.#relay = relay;
-    this.#mayPublish = topicMatcher(relay.config.clientPublish);
+    this.#verify = verify;
     this.#publishTopics = new PublishTopics(relay.config.clientPublishTopics);
   }
 
@@ -44,8 +48,15 @@ export class V1Handler {
   async #run(s: Session, req: Exclude<V1Request, { type: 'ping' }>): Promise<Record<string, unknown> | undefined> {
     const relay = this.#relay;
     if (req.type === 'publish') return this.#publish(s, req.topic, req.data);
+    if (req.type === 'refresh') return this.#refresh(s, req.token);
     const check = relay.checkTopics(req.topics);
     if (!check.ok) throw new HeraldError(check.code, check.message);
+    // Leaving is always allowed; holding needs the right to read (nothing changes otherwise).
+    const forbidden = req.type === 'unsubscribe' ? undefined : s.rights.firstForbidden(check.topics);
+    if (forbidden !== undefined) {
+      relay.stats.refused('forbidden_topic');
+      throw new HeraldError('forbidden', `this client may not read ${JSON.stringify(forbidden)}: it is not public, nor in its registration's topics or grants`);
+    }
     switch (req.type) {
       case 'subscribe':
         if (!relay.fitsTopicLimit(s, check.topics)) throw new HeraldError('too_many_topics', `at most ${relay.config.maxTopics} topics per client`);
@@ -64,13 +75,23 @@ export class V1Handler {
     const relay = this.#relay;
     const check = relay.checkTopics([topic]);
     if (!check.ok) throw new HeraldError(check.code, check.message);
-    if (!this.#mayPublish(topic)) throw new HeraldError('forbidden', `clients may not publish to "${topic}" (allowed by HERALD_CLIENT_PUBLISH: ${relay.config.clientPublish.join(', ') || 'none'})`);
+    if (!s.rights.mayPublish(topic)) {
+      relay.stats.refused('forbidden_publish');
+      throw new HeraldError('forbidden', `this client may not publish to ${JSON.stringify(topic)}: clients publish only to topics they may read that match HERALD_CLIENT_PUBLISH (${relay.access.clientPublish.join(', ') || 'none'})`);
+    }
     if (!this.#publishTopics.admit(s.id, topic)) {
       relay.stats.refused('publish_topics');
       throw new HeraldError('too_many_publish_topics', `this client published to ${relay.config.clientPublishTopics} different topics in the last minute (HERALD_CLIENT_PUBLISH_TOPICS); publish to those, or wait for the next minute`);
     }
     const m = await relay.publish({ topic, kind: 'json', body: JSON.stringify(data), fromUser: s.userId });
     return { offset: m.offset };
+  }
+
+  async #refresh(s: Session, token: string): Promise<undefined> {
+    if (!this.#verify) throw new HeraldError('tokens_disabled');
+    const grant = await this.#verify(token);
+    await this.#relay.refresh(s, grant);
+    return undefined;
   }
 
   #fail(s: Session, id: RequestId | undefined, err: unknown): void {

@@ -5,7 +5,7 @@ import type { UserId } from '../core/message.js';
 import { HeraldError } from '../errors.js';
 import { assertSafeUserId, topicSchema, userIdSchema } from './schemas.js';
 
-/** POST /register and DELETE /register/:id (the tutorial's API, plus `topics` and `id`). */
+/** POST /register, PATCH and DELETE /register/:id (the tutorial's API, plus `topics`, `grants` and `id`). */
 export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
   const { config } = relay;
   // Per client address (request.ip: the proxy's X-Forwarded-For with HERALD_TRUST_PROXY), in a
@@ -17,7 +17,12 @@ export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, 
       new HeraldError('register_rate_limited', `This address (${request.ip}) sent more than ${context.max} registrations in one second (HERALD_REGISTER_RATE); retry after ${context.after}.`),
   });
 
-  app.post<{ Body: { user_id: UserId; topics?: string[] } }>(
+  const topicList = { type: 'array', items: topicSchema(config), maxItems: config.maxTopics } as const;
+  // Grants are patterns: `*` and `{user}` (DESIGN.md 6); as long as a topic, as many as topics.
+  const grantList = { type: 'array', items: { type: 'string', minLength: 1, maxLength: config.maxTopicLength }, maxItems: config.maxTopics } as const;
+  const unique = (list: string[] | undefined): string[] | undefined => (list === undefined ? undefined : [...new Set(list)]);
+
+  app.post<{ Body: { user_id: UserId; topics?: string[]; grants?: string[] } }>(
     '/register',
     {
       config: config.registerRate > 0 ? { rateLimit: { max: config.registerRate, timeWindow: 1000 } } : {},
@@ -25,16 +30,32 @@ export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, 
         body: {
           type: 'object',
           required: ['user_id'],
-          properties: { user_id: userIdSchema, topics: { type: 'array', items: topicSchema(config), maxItems: config.maxTopics } },
+          properties: { user_id: userIdSchema, topics: topicList, grants: grantList },
         },
       },
     },
     async (request) => {
       assertSafeUserId(request.body.user_id);
-      const topics = request.body.topics === undefined ? undefined : [...new Set(request.body.topics)];
-      const reg = await relay.register(request.body.user_id, topics);
+      const reg = await relay.register(request.body.user_id, unique(request.body.topics), unique(request.body.grants));
       request.log.info({ client: reg.id, user: reg.userId }, 'registered');
-      return { url: `${wsBase(request, config.publicUrl)}/ws/${reg.id}`, id: reg.id, topics: reg.topics };
+      return { url: `${wsBase(request, config.publicUrl)}/ws/${reg.id}`, id: reg.id, topics: reg.topics, grants: reg.grants };
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { topics?: string[]; grants?: string[] } }>(
+    '/register/:id',
+    {
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
+        body: { type: 'object', anyOf: [{ required: ['topics'] }, { required: ['grants'] }], properties: { topics: topicList, grants: grantList } },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const reg = await relay.updateRights(id, { topics: unique(request.body.topics), grants: unique(request.body.grants) });
+      if (!reg) throw new HeraldError('unknown_client');
+      request.log.info({ client: id }, 'rights changed');
+      return { id, topics: reg.topics, grants: reg.grants };
     },
   );
 

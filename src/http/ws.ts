@@ -1,14 +1,17 @@
 import type {} from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
+import type { Rights } from '../core/access.js';
 import type { Relay } from '../core/relay.js';
 import type { Registration } from '../engines/registry.js';
 import { handlePlain } from '../core/plain-handler.js';
 import { Session } from '../core/session.js';
-import { V1Handler } from '../core/v1-handler.js';
+import { V1Handler, type TokenCheck } from '../core/v1-handler.js';
+import type { ClientIdentity } from '../core/identity.js';
+import { MAX_TOKEN_LENGTH } from './tokens.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { nestedDeeperThan } from '../protocol/json-safety.js';
+import { describeValue, nestedDeeperThan } from '../protocol/json-safety.js';
 import { checkSince, encodeError, V1 } from '../protocol/v1.js';
 import type { StreamPosition } from '../core/message.js';
 
@@ -47,6 +50,20 @@ function release(ws: WebSocket, onError: (err: Error) => void): void {
   ws.on('error', onError);
   for (const listener of theirs) ws.off('error', listener as (err: Error) => void);
 }
+/**
+ * A position in a topic is a request to read it: a topic the client may not hold is refused
+ * before the upgrade. One exception keeps a client from locking itself out: a topic it held
+ * before the backend revoked it while it was away (the registration still has its cursor) is
+ * dropped from `since` instead; it is not joined either way.
+ */
+function checkSinceRights(since: Record<string, StreamPosition>, reg: Registration, rights: Rights): void {
+  for (const topic of Object.keys(since)) {
+    if (rights.mayHold(topic)) continue;
+    if (!Object.hasOwn(reg.cursors, topic)) throw new HeraldError('forbidden', `this client may not read ${describeValue(topic, 80)}, named in ?since=`);
+    delete since[topic];
+  }
+}
+
 /** Subprotocols offered in Sec-WebSocket-Protocol. */
 function offered(request: FastifyRequest): string[] {
   const h = request.headers['sec-websocket-protocol'];
@@ -55,12 +72,12 @@ function offered(request: FastifyRequest): string[] {
 }
 
 /**
- * GET /ws/:id: checks run before the upgrade (so failures are plain HTTP answers), then the
- * socket is handed to the relay with the negotiated protocol: none offered -> plain.
+ * GET /ws/:id and GET /ws?token=: checks run before the upgrade (so failures are plain HTTP
+ * answers), then the socket is handed to the relay with the negotiated protocol: none offered -> plain.
  */
-export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
-  const registrations = new WeakMap<FastifyRequest, { reg: Registration; since: Record<string, StreamPosition> | undefined }>();
-  const v1 = new V1Handler(relay);
+export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | undefined }> = async (app, { relay, verify }) => {
+  const accepted = new WeakMap<FastifyRequest, { client: ClientIdentity; since: Record<string, StreamPosition> | undefined; rights: Rights }>();
+  const v1 = new V1Handler(relay, verify);
 
   // One set of listeners for every socket (ws calls them with the socket as `this`): an idle
   // connection holds no closures of ours.
@@ -95,41 +112,75 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { rela
     }
   }
 
+  /** Checks common to both ways in, before the upgrade: subprotocols and the connection limit. */
+  function admit(request: FastifyRequest): void {
+    const protocols = offered(request);
+    if (protocols.length > 0 && !protocols.some((p) => (supportedProtocols as readonly string[]).includes(p))) {
+      throw new HeraldError('unsupported_protocol', `None of the offered subprotocols (${protocols.join(', ')}) is supported; offer ${supportedProtocols.join(' or ')}, or none for the plain protocol.`);
+    }
+    if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
+  }
+
+  const wsHandler = (ws: WebSocket, request: FastifyRequest): void => {
+    const found = accepted.get(request);
+    if (!found) {
+      ws.close(CloseCode.internal, 'connection lookup missing');
+      return;
+    }
+    release(ws, onError);
+    const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
+    const { client, since, rights } = found;
+    relay.connect(ws, client, protocol, since, rights);
+    ws.on('pong', onPong);
+    ws.on('message', onMessage);
+    request.log.debug({ protocol, token: client.expiresAt !== undefined }, 'socket connected');
+  };
+  const notAnUpgrade = async (): Promise<never> => {
+    throw new HeraldError('not_websocket');
+  };
+  const sinceSchema = { type: 'string', maxLength: 32768 } as const;
+
   app.route<{ Params: { id: string }; Querystring: { since?: string } }>({
     method: 'GET',
     url: '/ws/:id',
     schema: {
       params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
-      querystring: { type: 'object', properties: { since: { type: 'string', maxLength: 32768 } } },
+      querystring: { type: 'object', properties: { since: sinceSchema } },
     },
     preValidation: async (request) => {
       if (!request.ws) return;
-      const protocols = offered(request);
-      if (protocols.length > 0 && !protocols.some((p) => (supportedProtocols as readonly string[]).includes(p))) {
-        throw new HeraldError('unsupported_protocol', `None of the offered subprotocols (${protocols.join(', ')}) is supported; offer ${supportedProtocols.join(' or ')}, or none for the plain protocol.`);
-      }
-      if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
+      admit(request);
       const since = resumeFrom(request.query.since, relay.config.maxJsonDepth);
       const reg = await relay.engine.registry.get(request.params.id);
       if (!reg) throw new HeraldError('unknown_client');
-      registrations.set(request, { reg, since });
+      const rights = relay.rightsOf(reg);
+      if (since) checkSinceRights(since, reg, rights);
+      accepted.set(request, { client: reg, since, rights });
     },
-    handler: async () => {
-      throw new HeraldError('not_websocket');
+    handler: notAnUpgrade,
+    wsHandler,
+  });
+
+  // GET /ws?token=JWT: a connection token instead of a registration (DESIGN.md 7).
+  app.route<{ Querystring: { token?: string; since?: string } }>({
+    method: 'GET',
+    url: '/ws',
+    schema: { querystring: { type: 'object', properties: { token: { type: 'string', maxLength: MAX_TOKEN_LENGTH }, since: sinceSchema } } },
+    preValidation: async (request) => {
+      if (!request.ws) return;
+      if (!verify) throw new HeraldError('tokens_disabled');
+      if (request.query.token === undefined) throw new HeraldError('invalid_token', 'Send the connection token as ?token=JWT.');
+      const grant = await verify(request.query.token);
+      await relay.checkRevoked(grant);
+      admit(request);
+      const since = resumeFrom(request.query.since, relay.config.maxJsonDepth);
+      const client = relay.tokenClient(grant);
+      const rights = relay.rightsOf(client);
+      const forbidden = since && rights.firstForbidden(Object.keys(since));
+      if (forbidden !== undefined) throw new HeraldError('forbidden', `this client may not read ${describeValue(forbidden, 80)}, named in ?since=`);
+      accepted.set(request, { client, since, rights });
     },
-    wsHandler: (ws, request) => {
-      const found = registrations.get(request);
-      if (!found) {
-        ws.close(CloseCode.internal, 'registration lookup missing');
-        return;
-      }
-      release(ws, onError);
-      const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
-      const { reg, since } = found;
-      relay.connect(ws, reg, protocol, since);
-      ws.on('pong', onPong);
-      ws.on('message', onMessage);
-      request.log.debug({ client: reg.id, protocol }, 'socket connected');
-    },
+    handler: notAnUpgrade,
+    wsHandler,
   });
 };

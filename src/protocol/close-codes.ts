@@ -9,6 +9,7 @@ export const CloseCode = {
   internal: 1011,
   replaced: 4000,
   unregistered: 4001,
+  tokenExpired: 4003,
   slowConsumer: 4008,
 } as const;
 

@@ -13,7 +13,8 @@ export type V1Request =
   | { type: 'unsubscribe'; id?: RequestId; topics: unknown }
   | { type: 'topics'; id?: RequestId; topics: unknown }
   | { type: 'ping'; id?: RequestId }
-  | { type: 'publish'; id?: RequestId; topic: string; data: unknown };
+  | { type: 'publish'; id?: RequestId; topic: string; data: unknown }
+  | { type: 'refresh'; id?: RequestId; token: string };
 
 export interface V1DecodeError {
   id?: RequestId;
@@ -79,10 +80,13 @@ export function decodeV1(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): V1Dec
       if (typeof o.topic !== 'string') return fail('bad_request', 'publish needs "topic": string', id);
       if (!('data' in o)) return fail('bad_request', 'publish needs "data"', id);
       return { ok: true, request: withId({ type: 'publish', topic: o.topic, data: o.data }) };
+    case 'refresh':
+      if (typeof o.token !== 'string') return fail('bad_request', 'refresh needs "token": string (a new connection token)', id);
+      return { ok: true, request: withId({ type: 'refresh', token: o.token }) };
     case undefined:
       return fail('bad_request', 'a request needs a "type"', id);
     default:
-      return fail('unknown_type', `unknown type ${describeValue(o.type)}; expected subscribe, unsubscribe, topics, ping or publish`, id);
+      return fail('unknown_type', `unknown type ${describeValue(o.type)}; expected subscribe, unsubscribe, topics, ping, publish or refresh`, id);
   }
 }
 
@@ -109,6 +113,16 @@ export function encodePong(id: RequestId | undefined): string {
 
 export function encodeError(id: RequestId | undefined, code: string, message: string): string {
   return JSON.stringify(id === undefined ? { type: 'error', code, message } : { type: 'error', id, code, message });
+}
+
+/** A topic the backend added (PATCH) is now held: messages published from now on are delivered. */
+export function encodeSubscribed(topic: string): string {
+  return `{"type":"subscribed","topic":${JSON.stringify(topic)}}`;
+}
+
+/** A topic left on the server's side; `forbidden`: the client may no longer read it. */
+export function encodeUnsubscribed(topic: string, reason: 'forbidden'): string {
+  return `{"type":"unsubscribed","topic":${JSON.stringify(topic)},"reason":"${reason}"}`;
 }
 
 export function encodeRecovered(topic: string, position: StreamPosition, complete: boolean): string {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Message, PublishInput } from '../../src/core/message.js';
 import type { ControlEvent } from '../../src/engines/broker.js';
 import type { Engine } from '../../src/engines/engine.js';
-import type { Registration } from '../../src/engines/registry.js';
+import type { Registration, RegistrationLimits } from '../../src/engines/registry.js';
 import { HeraldError } from '../../src/errors.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -52,8 +52,11 @@ export class Inbox {
 const text = (topic: string, body: string, userId?: number | string): PublishInput => ({ topic, kind: 'text', body, userId });
 
 function registration(userId: number | string, topics = ['news']): Registration {
-  return { id: randomBytes(16).toString('hex'), userId, topics, cursors: {}, createdAt: Date.now() };
+  return { id: randomBytes(16).toString('hex'), userId, topics, grants: [], cursors: {}, createdAt: Date.now() };
 }
+
+/** Registration limits: `perUser` as given, no total limit unless given. */
+const lim = (perUser: number, total = 1_000_000): RegistrationLimits => ({ perUser, total });
 
 export function engineContract(name: string, factory: EngineFactory, options: ContractOptions): void {
   describe(`engine contract: ${name}`, () => {
@@ -80,10 +83,10 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
       it('stores a registration and returns it as it was, user id type included', async () => {
         const e = await node();
         const reg = { ...registration(42, ['a', 'b']), cursors: { a: { offset: 3, epoch: 'E1' } } };
-        await e.registry.create(reg, 10);
+        await e.registry.create(reg, lim(10));
         assert.deepEqual(await e.registry.get(reg.id), reg);
         const named = registration('alice');
-        await e.registry.create(named, 10);
+        await e.registry.create(named, lim(10));
         assert.equal((await e.registry.get(named.id))?.userId, 'alice');
         assert.equal(await e.registry.get('no-such-id'), undefined);
       });
@@ -91,23 +94,25 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
       it('deletes: true once, then false, and the registration is gone', async () => {
         const e = await node();
         const reg = registration(1);
-        await e.registry.create(reg, 10);
+        await e.registry.create(reg, lim(10));
         assert.equal(await e.registry.delete(reg.id), true);
         assert.equal(await e.registry.delete(reg.id), false);
         assert.equal(await e.registry.get(reg.id), undefined);
       });
 
-      it('updates topics and cursors, and never recreates a deleted registration', async () => {
+      it('keeps what the client holds apart from its topics; updates cursors; never recreates a deleted registration', async () => {
         const e = await node();
         const reg = registration(1);
-        await e.registry.create(reg, 10);
-        await e.registry.setTopics(reg.id, ['x', 'y']);
+        await e.registry.create(reg, lim(10));
+        assert.equal((await e.registry.get(reg.id))?.held, undefined, 'nothing held before the client changes it');
+        await e.registry.setHeld(reg.id, ['x', 'y']);
         await e.registry.saveCursors(reg.id, { x: { offset: 7, epoch: 'E' } });
         const got = await e.registry.get(reg.id);
-        assert.deepEqual(got?.topics, ['x', 'y']);
+        assert.deepEqual(got?.held, ['x', 'y']);
+        assert.deepEqual(got?.topics, ['news'], "the client's own changes leave the backend's topics alone");
         assert.deepEqual(got?.cursors, { x: { offset: 7, epoch: 'E' } });
         await e.registry.delete(reg.id);
-        await e.registry.setTopics(reg.id, ['z']);
+        await e.registry.setHeld(reg.id, ['z']);
         await e.registry.saveCursors(reg.id, {});
         await e.registry.markConnected(reg.id);
         assert.equal(await e.registry.get(reg.id), undefined);
@@ -116,7 +121,7 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
       it('saves many registrations\' cursors at once, one result per entry, in order', async () => {
         const e = await node();
         const regs = [registration(1), registration(2), registration(3)];
-        for (const r of regs) await e.registry.create(r, 10);
+        for (const r of regs) await e.registry.create(r, lim(10));
         const entries = regs.map((r, i) => ({ id: r.id, cursors: { [`t${i}`]: { offset: i + 1, epoch: `E${i}` } } }));
         // An id that is not (or no longer) registered is not an error, and is not created.
         const results = await e.registry.saveManyCursors([...entries, { id: 'gone', cursors: { t: { offset: 9, epoch: 'E' } } }]);
@@ -128,14 +133,14 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
       it('expires a registration left unconnected for the TTL', async () => {
         const e = await node();
         const reg = registration(1);
-        await e.registry.create(reg, 10);
+        await e.registry.create(reg, lim(10));
         await waitFor('the registration to expire', async () => (await e.registry.get(reg.id)) === undefined);
       });
 
       it('keeps a connected registration past the TTL; the TTL restarts on disconnect', async () => {
         const e = await node();
         const reg = registration(1);
-        await e.registry.create(reg, 10);
+        await e.registry.create(reg, lim(10));
         await e.registry.markConnected(reg.id);
         await pause(contractConfig.registrationTtlMs * 2);
         assert.equal((await e.registry.get(reg.id))?.id, reg.id, 'a connected registration must not expire');
@@ -144,25 +149,86 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         await waitFor('the disconnected registration to expire', async () => (await e.registry.get(reg.id)) === undefined);
       });
 
-      it('limits registrations per user (7 and "7" are one user); delete and expiry free places', async () => {
-        const e = await node();
+      it('per user (7 and "7" are one user): at the limit evicts the least recently connected unconnected one; 429 only when all are connected', async () => {
+        const e = await node({ registrationTtlMs: 60_000 });
         const a = registration(7);
         const b = registration('7');
-        await e.registry.create(a, 2);
-        await e.registry.create(b, 2);
-        await assert.rejects(e.registry.create(registration(7), 2), (err: unknown) => err instanceof HeraldError && err.code === 'too_many_registrations');
-        await e.registry.create(registration(8), 2); // another user is not affected
+        const c = registration(7);
+        await e.registry.create(a, lim(2));
+        await e.registry.create(b, lim(2));
+        await e.registry.markConnected(a.id);
+        await e.registry.markDisconnected(a.id); // a was seen after b
+        assert.deepEqual(await e.registry.create(c, lim(2)), { evicted: b.id });
+        assert.equal(await e.registry.get(b.id), undefined, 'the evicted registration is gone');
+        await e.registry.create(registration(8), lim(2)); // another user is not affected
+        await e.registry.markConnected(a.id);
+        await e.registry.markConnected(c.id);
+        await assert.rejects(e.registry.create(registration('7'), lim(2)), (err: unknown) => err instanceof HeraldError && err.code === 'too_many_registrations');
+        assert.ok(await e.registry.get(a.id));
+        assert.ok(await e.registry.get(c.id));
         await e.registry.delete(a.id);
-        await e.registry.create(registration(7), 2);
-        await assert.rejects(e.registry.create(registration('7'), 2), HeraldError);
-        await waitFor('the user registrations to expire', async () => (await e.registry.get(b.id)) === undefined);
-        await e.registry.create(registration(7), 2);
+        const d = registration(7);
+        assert.deepEqual(await e.registry.create(d, lim(2)), {}, 'a deleted registration frees its place');
+        await e.registry.markDisconnected(c.id);
+        assert.deepEqual(await e.registry.create(registration(7), lim(2)), { evicted: d.id }, 'never connected, created before c disconnected');
+      });
+
+      it('expiry frees a user\'s places', async () => {
+        const e = await node();
+        const a = registration(7);
+        await e.registry.create(a, lim(1));
+        await waitFor('the registration to expire', async () => (await e.registry.get(a.id)) === undefined);
+        assert.deepEqual(await e.registry.create(registration(7), lim(1)), {});
+      });
+
+      it('refuses past the total limit with registrations_full (eviction within a user still works)', async () => {
+        const e = await node({ registrationTtlMs: 60_000 });
+        await e.registry.create(registration(1), lim(1, 2));
+        const b = registration(2);
+        await e.registry.create(b, lim(1, 2));
+        await assert.rejects(e.registry.create(registration(3), lim(1, 2)), (err: unknown) => err instanceof HeraldError && err.code === 'registrations_full');
+        assert.deepEqual(await e.registry.create(registration(2), lim(1, 2)), { evicted: b.id });
+        assert.equal(await e.registry.count(), 2);
+      });
+
+      it('deletes every registration of a user; revocations are kept for their TTL', async () => {
+        const e = await node({ registrationTtlMs: 60_000 });
+        const a = registration(21);
+        const b = registration('21');
+        const other = registration(22);
+        for (const r of [a, b, other]) await e.registry.create(r, lim(10));
+        await e.registry.markConnected(a.id);
+        assert.deepEqual((await e.registry.deleteUser('21')).sort(), [a.id, b.id].sort());
+        assert.equal(await e.registry.get(a.id), undefined);
+        assert.equal(await e.registry.get(b.id), undefined);
+        assert.ok(await e.registry.get(other.id));
+        assert.deepEqual(await e.registry.deleteUser('21'), []);
+        assert.deepEqual(await e.registry.create(registration(21), lim(1)), {}, 'the user starts again with free places');
+        assert.equal(await e.registry.revokedAt('21'), undefined);
+        await e.registry.revokeUser('21', 1_700_000_000, 300);
+        assert.equal(await e.registry.revokedAt('21'), 1_700_000_000);
+        assert.equal(await e.registry.revokedAt('22'), undefined);
+        await waitFor('the revocation to expire', async () => (await e.registry.revokedAt('21')) === undefined);
+      });
+
+      it('updates topics, grants and held at once; undefined for an unknown id', async () => {
+        const e = await node();
+        const reg = registration(1, ['a']);
+        await e.registry.create(reg, lim(10));
+        const got = await e.registry.update(reg.id, { grants: ['team.*'], held: ['a', 'team.1'] });
+        assert.deepEqual(got, { ...reg, grants: ['team.*'], held: ['a', 'team.1'] });
+        assert.deepEqual(await e.registry.get(reg.id), got);
+        const again = await e.registry.update(reg.id, { topics: ['b'] });
+        assert.deepEqual(again?.topics, ['b']);
+        assert.deepEqual(again?.grants, ['team.*'], 'an absent list stays');
+        assert.equal(await e.registry.update('no-such-id', { topics: ['x'] }), undefined);
+        assert.equal(await e.registry.get('no-such-id'), undefined, 'update never creates');
       });
 
       it('counts registrations', async () => {
         const e = await node({ registrationTtlMs: 60_000 });
         const regs = [registration(1), registration(2), registration(3)];
-        for (const r of regs) await e.registry.create(r, 10);
+        for (const r of regs) await e.registry.create(r, lim(10));
         assert.equal(await e.registry.count(), 3);
         await e.registry.delete(regs[0]!.id);
         assert.equal(await e.registry.count(), 2);
@@ -171,16 +237,16 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
       itMulti('shares registrations between nodes: register on A, connect on B, delete on C', async () => {
         const [a, b, c] = [await node(), await node(), await node()];
         const reg = registration(5, ['t']);
-        await a.registry.create(reg, 10);
+        await a.registry.create(reg, lim(10));
         assert.deepEqual(await b.registry.get(reg.id), reg);
         await b.registry.markConnected(reg.id);
         await pause(contractConfig.registrationTtlMs * 2);
         assert.equal(await c.registry.delete(reg.id), true);
         assert.equal(await a.registry.get(reg.id), undefined);
         const again = registration(5);
-        await a.registry.create(again, 10);
+        await a.registry.create(again, lim(10));
         await a.registry.markConnected(again.id);
-        await assert.rejects(b.registry.create(registration(5), 1), HeraldError, 'the per-user limit holds across nodes');
+        await assert.rejects(b.registry.create(registration(5), lim(1)), HeraldError, 'the per-user limit holds across nodes while connected');
       });
     });
 
@@ -349,7 +415,7 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         for (const t of odd) assert.deepEqual((await inbox.wait(t, 1)).map((m) => m.body), [`to ${t}`]);
         for (const t of odd) assert.deepEqual((await e.history.since(t, { offset: 0, epoch: '' })).messages.map((m) => m.body), [`to ${t}`]);
         const reg = { ...registration(1, odd), cursors: JSON.parse('{"__proto__":{"offset":1,"epoch":"E"}}') as Registration['cursors'] };
-        await e.registry.create(reg, 10);
+        await e.registry.create(reg, lim(10));
         const got = await e.registry.get(reg.id);
         assert.deepEqual(got?.topics, odd);
         assert.deepEqual(Object.entries(got?.cursors ?? {}), [['__proto__', { offset: 1, epoch: 'E' }]]);

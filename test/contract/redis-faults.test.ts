@@ -108,8 +108,8 @@ describe('redis engine faults', () => {
 
   it('expires the registrations of a node that died with their sockets open, one TTL later', async () => {
     const [a, b] = [await node(undefined, 300), await node(undefined, 300)];
-    const reg = { id: randomBytes(16).toString('hex'), userId: 1, topics: [], cursors: {}, createdAt: Date.now() };
-    await a.registry.create(reg, 10);
+    const reg = { id: randomBytes(16).toString('hex'), userId: 1, topics: [], grants: [], cursors: {}, createdAt: Date.now() };
+    await a.registry.create(reg, { perUser: 10, total: 1_000_000 });
     await b.registry.markConnected(reg.id);
     await new Promise((r) => setTimeout(r, 700));
     assert.ok(await a.registry.get(reg.id), 'alive while B holds it');
@@ -120,8 +120,8 @@ describe('redis engine faults', () => {
 
   it('ignores a late disconnect from a node whose socket moved to another node', async () => {
     const [a, b] = [await node(undefined, 300), await node(undefined, 300)];
-    const reg = { id: randomBytes(16).toString('hex'), userId: 2, topics: [], cursors: {}, createdAt: Date.now() };
-    await a.registry.create(reg, 10);
+    const reg = { id: randomBytes(16).toString('hex'), userId: 2, topics: [], grants: [], cursors: {}, createdAt: Date.now() };
+    await a.registry.create(reg, { perUser: 10, total: 1_000_000 });
     await a.registry.markConnected(reg.id);
     await b.registry.markConnected(reg.id); // the client reconnected through B
     await a.registry.markDisconnected(reg.id); // A notices its old socket died, too late

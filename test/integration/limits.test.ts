@@ -156,14 +156,51 @@ describe('registration lifetime', () => {
     }
   });
 
-  test('too many registrations for one user is 429', async () => {
+  test('per user: a new registration evicts the least recently connected one without a socket; 429 only when all are connected', async () => {
     const srv = await startHerald({ maxRegistrationsPerUser: 2 });
     try {
-      await register(srv.base, 9);
-      await register(srv.base, 9);
+      const a = await register(srv.base, 9);
+      const b = await register(srv.base, 9);
+      const sa = await TestSocket.open(a.url);
+      const c = await register(srv.base, 9); // b never connected: evicted
+      await assert.rejects(new TestSocket(b.url).opened, /unexpected response 404/);
+      const sc = await TestSocket.open(c.url);
       const r = await request(srv.base, 'POST', '/register', { user_id: 9 });
       assert.equal(r.status, 429);
       assert.equal(r.body.error, 'too_many_registrations');
+      assert.equal(sa.ws.readyState, sa.ws.OPEN, 'a refused registration closes nothing');
+      await sc.closeAndWait();
+      await register(srv.base, '9'); // c has no socket now ("9" and 9 are one user)
+      await assert.rejects(new TestSocket(c.url).opened, /unexpected response 404/);
+      await sa.closeAndWait();
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('a page that registers on every load is never locked out (150 loads, limit 100)', async () => {
+    // 150 loads in well under a second from one address: the per-address register rate
+    // (HERALD_REGISTER_RATE, test/integration/register-rate.test.ts) is not what this checks.
+    const srv = await startHerald({ registerRate: 0 });
+    try {
+      for (let i = 0; i < 150; i++) {
+        const reg = await register(srv.base, 'reloader');
+        const s = await TestSocket.open(reg.url);
+        await s.closeAndWait();
+      }
+      assert.equal(await srv.herald.engine.registry.count(), 100);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('past HERALD_MAX_REGISTRATIONS a registration is 503 registrations_full', async () => {
+    const srv = await startHerald({ maxRegistrations: 3 });
+    try {
+      for (const u of [1, 2, 3]) await register(srv.base, u);
+      const r = await request(srv.base, 'POST', '/register', { user_id: 4 });
+      assert.equal(r.status, 503);
+      assert.equal(r.body.error, 'registrations_full');
     } finally {
       await srv.close();
     }

@@ -154,14 +154,25 @@ describe('herald.v1 protocol', () => {
     assert.deepEqual(got[3], { type: 'ok', id: 1 });
   });
 
-  test('subscribe to an already joined topic: ok, no replay, even with since', async () => {
+  test('subscribe to an already joined topic: with since, the replay up to what was written, then recovered; without, just ok', async () => {
     const { s } = await v1(1, ['dup.t']);
-    await publish(srv.base, { topic: 'dup.t', message: 'one' });
-    const [m] = await s.takeJson(1);
-    assert.deepEqual(await req(s, { type: 'subscribe', id: 2, topics: ['dup.t'], since: { 'dup.t': { offset: 0, epoch: m!.epoch } } }), { type: 'ok', id: 2 });
-    await publish(srv.base, { topic: 'dup.t', message: 'two' });
+    for (const m of ['one', 'two', 'three']) await publish(srv.base, { topic: 'dup.t', message: m });
+    const live = await s.takeJson(3);
+    const epoch = live[0]!.epoch;
+    s.send({ type: 'subscribe', id: 2, topics: ['dup.t'], since: { 'dup.t': { offset: 1, epoch } } });
+    const again = await s.takeJson(4);
+    assert.deepEqual(again.map((o) => [o.type, o.data ?? o.offset]), [['message', 'two'], ['message', 'three'], ['recovered', 3], ['ok', undefined]]);
+    assert.equal(again[2]!.complete, true);
+    s.send({ type: 'subscribe', id: 3, topics: ['dup.t'], since: { 'dup.t': { offset: 1, epoch: 'another-epoch' } } });
+    // Another epoch: what this epoch's history holds (up to what was written), and complete: false.
+    const other = await s.takeJson(5);
+    assert.deepEqual(other.slice(0, 3).map((o) => o.data), ['one', 'two', 'three']);
+    assert.deepEqual(other.slice(3), [{ type: 'recovered', topic: 'dup.t', epoch, offset: 3, complete: false }, { type: 'ok', id: 3 }]);
+    assert.deepEqual(await req(s, { type: 'subscribe', id: 4, topics: ['dup.t'] }), { type: 'ok', id: 4 });
+    await publish(srv.base, { topic: 'dup.t', message: 'four' });
     const [n] = await s.takeJson(1);
-    assert.equal(n!.data, 'two');
+    assert.equal(n!.data, 'four');
+    await s.expectSilence(100);
   });
 
   test('unsubscribe: ok, then nothing more from that topic', async () => {

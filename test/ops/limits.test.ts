@@ -6,24 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { register, request } from '../helpers/http.js';
 import { spawnHerald, startHerald, type TestServer } from '../helpers/server.js';
+import { refusal } from '../helpers/refusal.js';
 import { TestSocket } from '../helpers/ws-client.js';
-
-function refusal(url: string): Promise<{ status: number; body: { error: string } }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    const timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000);
-    ws.once('open', () => reject(new Error('the upgrade was accepted')));
-    ws.once('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { error: string } });
-      });
-    });
-    ws.once('error', () => {});
-  });
-}
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 3000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -74,11 +58,23 @@ describe('limits', () => {
     await ws.closeAndWait();
   });
 
-  it('HERALD_MAX_REGISTRATIONS_PER_USER: the next registration gets 429 too_many_registrations', async () => {
-    for (let i = 0; i < 3; i++) await register(srv.base, 'many');
-    const r = await request(srv.base, 'POST', '/register', { user_id: 'many' });
-    assert.equal(r.status, 429);
-    assert.equal(r.body.error, 'too_many_registrations');
+  it('HERALD_MAX_REGISTRATIONS_PER_USER: with every registration connected, the next one gets 429 too_many_registrations', async () => {
+    // This suite's server allows 2 connections: a server of its own, with the same per-user limit.
+    const own = await startHerald({ maxRegistrationsPerUser: 3 });
+    const sockets: TestSocket[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const reg = await register(own.base, 'many');
+        sockets.push(await TestSocket.open(reg.url));
+        await waitFor('the socket to count as connected', () => own.herald.relay.hub.get(reg.id) !== undefined);
+      }
+      const r = await request(own.base, 'POST', '/register', { user_id: 'many' });
+      assert.equal(r.status, 429);
+      assert.equal(r.body.error, 'too_many_registrations');
+    } finally {
+      for (const s of sockets) await s.closeAndWait();
+      await own.close();
+    }
     // Another user is not affected; an unregister frees a slot.
     await register(srv.base, 'other');
     const again = await request(srv.base, 'POST', '/register', { user_id: 'many2' });

@@ -281,13 +281,29 @@ export class RedisBroker implements Broker {
     } catch {
       return;
     }
-    const o = e as Partial<ControlEvent> | null;
-    if (!o || o.type !== 'kick' || typeof o.node !== 'string' || typeof o.clientId !== 'string' || typeof o.code !== 'number' || typeof o.reason !== 'string') return;
+    const event = controlEvent(e);
+    if (!event) return;
     try {
-      const before = typeof o.before === 'number' ? { before: o.before } : {};
-      this.#onControl({ type: 'kick', node: o.node, clientId: o.clientId, code: o.code, reason: o.reason, ...before });
+      this.#onControl(event);
     } catch (err) {
       this.#o.log.error({ err }, 'control handler failed');
     }
   }
+}
+
+const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** A control event as received from Redis, checked field by field (other versions may share the channel). */
+function controlEvent(e: unknown): ControlEvent | undefined {
+  if (e === null || typeof e !== 'object') return undefined;
+  const o = e as Record<string, unknown>;
+  if (typeof o.node !== 'string') return undefined;
+  if (o.type === 'revoke' && typeof o.user === 'string' && typeof o.before === 'number') return { type: 'revoke', node: o.node, user: o.user, before: o.before };
+  if (typeof o.clientId !== 'string') return undefined;
+  if (o.type === 'kick' && typeof o.code === 'number' && typeof o.reason === 'string') {
+    const before = typeof o.before === 'number' ? { before: o.before } : {};
+    return { type: 'kick', node: o.node, clientId: o.clientId, code: o.code, reason: o.reason, ...before };
+  }
+  if (o.type === 'rights' && strings(o.topics) && strings(o.grants)) return { type: 'rights', node: o.node, clientId: o.clientId, topics: o.topics, grants: o.grants };
+  return undefined;
 }

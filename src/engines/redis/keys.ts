@@ -8,7 +8,9 @@
 //   {r:ID}           hash {owner, user, topics, cursors, createdAt, connected, holder} with a TTL;
 //                    while connected, the holding node renews it (a lease: see registry-scripts)
 //   {u:USER}:regs    sorted set: registration ids of one user, score = expiry; the reserve
-//                    script counts and adds atomically here (the per-user limit)
+//                    script counts, evicts and adds atomically here (the per-user limit)
+//   {u:USER}:live    sorted set: those of them with a live socket, score = lease expiry
+//   {u:USER}:revoked string: the second of the user's revocation (DELETE /users/:user), with a TTL
 //   registrations    sorted set of all ids, score = expiry: count() without scanning
 //   alive            marker holding a generation: missing after Redis came back empty
 //   control          pub/sub channel (plain PUBLISH reaches every node, also on Cluster)
@@ -53,6 +55,14 @@ export class RedisKeys {
 
   userRegistrations(user: string): string {
     return `${this.#p}{u:${user}}:regs`;
+  }
+
+  userLive(user: string): string {
+    return `${this.#p}{u:${user}}:live`;
+  }
+
+  userRevoked(user: string): string {
+    return `${this.#p}{u:${user}}:revoked`;
   }
 
   allRegistrations(): string {

@@ -1,9 +1,12 @@
 import { Script } from './script.js';
 
-// Milliseconds by the Redis clock, so every node agrees on when something expires.
+// Milliseconds by the Redis clock, so every node agrees on when something expires; with the
+// microseconds as a fraction, so two changes in one millisecond still order (eviction).
 const now = `
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+-- Lua would print a number with 14 digits (0.1 ms here): scores keep the microseconds.
+local function score(ms) return string.format('%.3f', ms) end
 `;
 
 // A set of registration ids scored by expiry lives exactly as long as its longest member.
@@ -16,19 +19,54 @@ end
 `;
 
 /**
- * Reserves a place in the user's set, or refuses past the per-user limit (expired ids do not
- * count). KEYS: user set. ARGV: id, max, ttlMs. Returns {1|0, ids held before}.
+ * Reserves a place in the user's set. At the per-user limit it evicts the user's least recently
+ * connected registration that has no live socket: in the user's set a registration's score is
+ * its expiry (last connect, disconnect or lease renewal plus the TTL), so the lowest score not
+ * in the live set is the one seen longest ago. Expired ids count for nothing.
+ * KEYS: user set, user live set. ARGV: id, max, ttlMs. Returns {1|0, ids held before, evicted id or false}.
  */
 export const reserveScript = new Script(`${now}${keepSet}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local held = redis.call('ZCARD', KEYS[1])
+local victim = false
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and held >= tonumber(ARGV[2]) then
-  return {0, held}
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if redis.call('ZSCORE', KEYS[2], id) == false then victim = id break end
+  end
+  if not victim then return {0, held, false} end
+  redis.call('ZREM', KEYS[1], victim)
 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('ZADD', KEYS[1], score(now + tonumber(ARGV[3])), ARGV[1])
 keep(KEYS[1])
-return {1, held}
-`, 1);
+return {1, held, victim}
+`, 2);
+
+/**
+ * A registration of the user connected, renewed its lease, disconnected or went away.
+ * KEYS: user set, user live set. ARGV: id, mode, ttlMs. While connected, an id is in the live
+ * set with its lease's expiry, so a crashed node's sockets stop counting as live one TTL later.
+ */
+export const userScript = new Script(`${now}${keepSet}
+local mode = ARGV[2]
+local until_ = score(now + tonumber(ARGV[3]))
+if mode == 'remove' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], 'XX', until_, ARGV[1])
+  if mode == 'disconnected' or redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then
+    redis.call('ZREM', KEYS[2], ARGV[1])
+  else
+    redis.call('ZADD', KEYS[2], until_, ARGV[1])
+  end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+keep(KEYS[1])
+keep(KEYS[2])
+return 1
+`, 2);
 
 /**
  * Rescores an id in a set of registrations. KEYS: set. ARGV: id, mode, ttlMs; mode is add
@@ -71,11 +109,14 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('HGET', KEYS[1], 'owner')
 `, 1);
 
-/** Updates one field of a live registration, never recreating a gone one. KEYS: registration. */
+/**
+ * Updates fields of a live registration at once, never recreating a gone one.
+ * KEYS: registration. ARGV: field, value, ... Returns the whole hash (flat), or nil when gone.
+ */
 export const updateScript = new Script(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return redis.call('HGETALL', KEYS[1])
 `, 1);
 
 /** Deletes a registration. KEYS: registration. Returns its owner, or nil when it did not exist. */
