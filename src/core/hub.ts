@@ -131,7 +131,7 @@ export class Hub {
     const prev = session.links.get(topic);
     if (prev) return prev;
     const st = this.#state(topic);
-    const link: Link = { live: false, queue: [], queuedBytes: 0, written: undefined, liveSince: 0 };
+    const link: Link = { live: false, queue: [], queuedBytes: 0, written: undefined, liveSince: 0, start: undefined };
     session.links.set(topic, link);
     st.pending.add(session);
     return link;
@@ -194,26 +194,24 @@ export class Hub {
 
   /**
    * A session asks again for a topic it already holds live, from its own position (herald.v1
-   * `subscribe` with `since`): it gets what it says it missed, up to what was written here, then
-   * `recovered`. Messages past that position are on their way live, so none is sent twice.
-   * Returns how many messages were replayed.
+   * `subscribe` with `since`): it gets what it missed before this connection started in the
+   * topic (everything after that was written on this socket, which loses nothing), then
+   * `recovered` at what was written here. Returns how many messages were replayed.
    */
   resend(session: Session, topic: string, recovery: Recovery): number {
     const link = session.links.get(topic);
     if (!link?.live) return 0;
-    const written = this.cursor(session, topic) ?? { offset: 0, epoch: recovery.position.epoch };
+    const start = link.start ?? { offset: 0, epoch: recovery.position.epoch };
     const frames: Buffer[] = [];
-    const sameEpoch = written.epoch === recovery.position.epoch;
-    if (sameEpoch) {
+    if (start.epoch === recovery.position.epoch) {
       for (const m of recovery.messages) {
-        if (m.offset > written.offset) break;
+        if (m.offset > start.offset) break;
         if (m.userId !== undefined && String(m.userId) !== session.userKey) continue;
         frames.push(new Outgoing(m).frame(session.protocol));
       }
     }
-    const seam = sameEpoch ? written : recovery.position;
     const replayed = frames.length;
-    frames.push(textFrame(encodeRecovered(topic, seam, recovery.complete)));
+    frames.push(textFrame(encodeRecovered(topic, this.cursor(session, topic) ?? recovery.position, recovery.complete)));
     session.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
     return replayed;
   }

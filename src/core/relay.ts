@@ -469,6 +469,7 @@ export class Relay {
       const recovery: Recovery = since ? await history.since(topic, since, this.config.maxRecoveryBytes) : { messages: [], position: await history.position(topic), complete: true };
       await broker.fence?.(topic);
       if (s.closed || s.links.get(topic) !== link) return;
+      link.start = since ?? recovery.position;
       // All but the last step of a long replay goes out as the client reads; messages published
       // meanwhile wait in the link's queue (bounded: 4008 past HERALD_MAX_BUFFERED_BYTES).
       const rest = await this.#replay(s, link, recovery.messages);

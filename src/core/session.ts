@@ -21,6 +21,8 @@ export interface Link {
   written: StreamPosition | undefined;
   /** Hub flush sequence at which the link went live; later flushes moved its cursor. */
   liveSince: number;
+  /** Where this connection started in the topic: what came after was written here. */
+  start: StreamPosition | undefined;
 }
 
 export interface SessionLimits {
