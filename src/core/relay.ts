@@ -473,7 +473,8 @@ export class Relay {
       // All but the last step of a long replay goes out as the client reads; messages published
       // meanwhile wait in the link's queue (bounded: 4008 past HERALD_MAX_BUFFERED_BYTES).
       const rest = await this.#replay(s, link, recovery.messages);
-      if (s.closed || s.links.get(topic) !== link) return;
+      // Gone mid-replay: the link stays pending, so its cursor is what was really written.
+      if (rest === undefined || s.closed || s.links.get(topic) !== link) return;
       this.hub.promote(s, topic, rest === recovery.messages ? recovery : { ...recovery, messages: rest }, announce && since !== undefined);
       if (since) this.stats.recovered(recovery.messages.length, recovery.complete);
     } catch (err) {
@@ -483,11 +484,11 @@ export class Relay {
   }
 
   /**
-   * Writes the head of a replay in steps of REPLAY_STEP bytes, each once the socket has room
+   * Writes the head of a replay in steps of a quarter of HERALD_MAX_BUFFERED_BYTES, each once the socket has room
    * under HERALD_MAX_BUFFERED_BYTES; returns the messages left for promote() (at least the
-   * last one, which carries the seam), or [] when the socket went away.
+   * last one, which carries the seam), or undefined when the socket went away.
    */
-  async #replay(s: Session, link: Link, messages: Message[]): Promise<Message[]> {
+  async #replay(s: Session, link: Link, messages: Message[]): Promise<Message[] | undefined> {
     const step = Math.max(1024, Math.floor(s.maxBufferedBytes / 4));
     let frames: Buffer[] = [];
     let bytes = 0;
@@ -499,7 +500,7 @@ export class Relay {
       frames.push(frame);
       bytes += frame.length;
       if (bytes < step) continue;
-      if (!(await s.drained(s.maxBufferedBytes - bytes))) return [];
+      if (!(await s.drained(s.maxBufferedBytes - bytes))) return undefined;
       s.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
       // A cursor saved now (the socket dies mid-replay) resumes after what was written.
       link.written = { offset: m.offset, epoch: m.epoch };
@@ -509,7 +510,7 @@ export class Relay {
     }
     if (from === 0) return messages;
     // The unsent tail of this step goes with promote(), after the socket has room for it.
-    if (!(await s.drained(Math.max(0, s.maxBufferedBytes - bytes - step)))) return [];
+    if (!(await s.drained(Math.max(0, s.maxBufferedBytes - bytes - step)))) return undefined;
     return messages.slice(from);
   }
 

@@ -65,6 +65,28 @@ describe('recovery replays', () => {
     await ws.closeAndWait();
   });
 
+  it('a plain client that closes mid-replay keeps the cursor of what was written, so its next connection resumes there, with no gap', async () => {
+    const reg = await register(srv.base, 'closes-mid-replay', ['big']);
+    const ws = new TestSocket(sinceUrl(reg.url, 'big'));
+    ws.ws.once('open', () => ws.ws.pause());
+    await ws.opened;
+    await waitFor('the server to hold unsent bytes', () => (srv.herald.relay.hub.get(reg.id)?.bufferedBytes ?? 0) > 0, 10_000);
+    // Close while the replay waits for room; the server sees the close before it can write more.
+    ws.ws.close();
+    ws.ws.resume();
+    await ws.closed;
+    await waitFor('the session to be gone', () => srv.herald.relay.hub.get(reg.id) === undefined);
+    const saved = (await srv.herald.engine.registry.get(reg.id))!.cursors['big'];
+    assert.ok(saved && saved.offset > 0 && saved.offset < 1000, `the cursor is where the replay stopped, not the seam: ${JSON.stringify(saved)}`);
+    const again = await TestSocket.open(reg.url);
+    const first = await again.next(10_000);
+    assert.equal(Number(first.data.slice(0, 6)), saved.offset + 1, 'the next connection resumes right after the saved cursor');
+    let last = first;
+    for (let n = saved.offset + 1; n < 1000; n++) last = await again.next(10_000);
+    assert.equal(Number(last.data.slice(0, 6)), 1000);
+    await again.closeAndWait();
+  });
+
   it('a recovery larger than HERALD_MAX_RECOVERY_BYTES replays its newest part and says complete:false', async () => {
     const small = await startHerald({ maxRecoveryBytes: 256 * 1024, historySize: 1000 });
     try {
