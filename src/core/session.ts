@@ -49,6 +49,8 @@ export class Session {
   rights: Rights;
   /** Token connections: when the token expires (ms since epoch); undefined for a stored registration. */
   expiresAt: number | undefined = undefined;
+  /** Token connections: the token's `iat` (seconds); a revocation closes those issued up to its second. */
+  issuedAt: number | undefined = undefined;
   /** Closes a token connection at expiry (4003), unless a refresh moves it. */
   expiryTimer: NodeJS.Timeout | undefined = undefined;
   /** Serializes this session's topic changes and requests; undefined while none is running. */

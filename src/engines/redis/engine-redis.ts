@@ -15,6 +15,8 @@ export interface RedisEngineOptions {
   prefix?: string;
   /** How often health is probed (ms). */
   probeIntervalMs?: number;
+  /** How often the pub/sub subscription is proven alive (see RedisBroker). Default 1 000 ms. */
+  subscriptionProbeMs?: number;
 }
 
 const silent: EngineLog = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } as unknown as EngineLog;
@@ -38,6 +40,7 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
     historyTtlMs: config.historyTtlMs,
     log,
     recover: (topic, since) => history.since(topic, since),
+    ...(options.subscriptionProbeMs === undefined ? {} : { probeIntervalMs: options.subscriptionProbeMs }),
   });
   const health = new RedisHealth(link, broker, keys, log, options.probeIntervalMs);
   return {
