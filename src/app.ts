@@ -71,8 +71,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     clientErrorHandler: clientErrorHandler(config.requestTimeoutMs),
     // A user id may be 128 characters, percent-encoded up to 12 bytes each (DELETE /users/:user).
-    // (In routerOptions: the top-level option is deprecated, FSTDEP022, and its warning broke
-    // serve's one-line stderr.)
     routerOptions: { maxParamLength: 2048 },
     trustProxy: config.trustProxy,
     ajv: { customOptions: { coerceTypes: false } },
