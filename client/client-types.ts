@@ -63,6 +63,26 @@ export interface HeraldClientEvents {
   subscribed: [topic: string];
   /** The server left a topic for this client (`forbidden`: the backend took the right away); a subscription to it ends with that error. */
   unsubscribed: [topic: string, reason: string];
+  /** A user's first client joined a presence topic this connection holds (HERALD_PRESENCE_TOPICS). */
+  join: [event: PresenceChange];
+  /** A user's last client left a presence topic this connection holds. */
+  leave: [event: PresenceChange];
   /** A server error that answers no request, or a frame the client could not read. */
   error: [error: HeraldError];
+}
+
+/** A join or leave on a presence topic: one per user, not per client. */
+export interface PresenceChange {
+  topic: string;
+  user: string | number;
+}
+
+/** Who holds a presence topic, on every node ({@link HeraldClient.presence}). */
+export interface PresenceInfo {
+  topic: string;
+  /** Sockets holding it. */
+  clients: number;
+  /** Distinct users among them. */
+  users: number;
+  members: Array<{ user: string | number; clients: number }>;
 }

@@ -9,7 +9,8 @@ import { defaultSocketFactory } from './socket.js';
 import { Subscription } from './subscription.js';
 import { TopicPlan } from './topic-plan.js';
 import { SUBPROTOCOL, parseFrames } from './wire.js';
-import type { CloseInfo, ConnectionState, HeraldClientConfig, HeraldClientEvents, HeraldClientOptions, StateChange, Welcome } from './client-types.js';
+import type { CloseInfo, ConnectionState, HeraldClientConfig, HeraldClientEvents, HeraldClientOptions, PresenceInfo, StateChange, Welcome } from './client-types.js';
+import type { Reply } from './requests.js';
 import type { Listener } from './emitter.js';
 import type { SocketFactory, SocketLike } from './socket.js';
 import type { SubscriptionControl } from './subscription.js';
@@ -171,6 +172,23 @@ export class HeraldClient {
     return { offset: reply.type === 'ok' && typeof reply.offset === 'number' ? reply.offset : 0 };
   }
 
+  /**
+   * Who holds a presence topic (one matching the server's HERALD_PRESENCE_TOPICS), across every
+   * node: counts and members per user. Other topics reject with code `presence_disabled`.
+   * Follow changes with the `join` and `leave` events while subscribed to the topic.
+   *
+   * @example
+   * const room = client.subscribe('room.42');
+   * await room.ready();
+   * const { members } = await client.presence('room.42');
+   * client.on('join', ({ topic, user }) => console.log(user, 'joined', topic));
+   */
+  async presence(topic: string): Promise<PresenceInfo> {
+    const reply = await this.#request({ type: 'presence', topic });
+    if (reply.type !== 'presence') throw new HeraldError('protocol', `expected a presence reply, got ${reply.type}`);
+    return { topic: reply.topic, clients: reply.clients, users: reply.users, members: reply.members ?? [] };
+  }
+
   /** Round trip to the server, in ms. */
   async ping(): Promise<number> {
     const started = Date.now();
@@ -328,6 +346,14 @@ export class HeraldClient {
         this.#subscriptions.get(frame.topic)?.control.recovered(recovery);
         return;
       }
+      case 'join':
+      case 'leave':
+        if (this.#topics.isStale(frame.topic)) return;
+        this.#events.emit(frame.type, { topic: frame.topic, user: frame.user });
+        return;
+      case 'presence':
+        this.#requests.settle(frame);
+        return;
       case 'ok':
       case 'pong':
         this.#topics.replied(frame.id);
@@ -433,7 +459,7 @@ export class HeraldClient {
 
   // Sends a request and waits for its reply. `wait`: while disconnected, wait for the
   // connection (within the same deadline) instead of failing at once.
-  async #request(frame: ClientRequest, wait = true): Promise<{ type: 'ok' | 'pong'; offset?: number }> {
+  async #request(frame: ClientRequest, wait = true): Promise<Reply> {
     const deadline = Date.now() + this.#options.requestTimeoutMs;
     if (this.#state === 'idle') throw new HeraldError('not_connected', 'the client is not connected: call connect() first');
     if (this.#state !== 'connected') {

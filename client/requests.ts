@@ -1,7 +1,7 @@
 import { HeraldError } from './herald-error.js';
-import type { ErrorFrame, OkFrame, PongFrame, RequestId } from './wire.js';
+import type { ErrorFrame, OkFrame, PongFrame, PresenceFrame, RequestId } from './wire.js';
 
-type Reply = OkFrame | PongFrame;
+export type Reply = OkFrame | PongFrame | PresenceFrame;
 
 interface Pending {
   resolve: (reply: Reply) => void;

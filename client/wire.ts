@@ -74,7 +74,30 @@ export interface UnsubscribedFrame {
   reason: string;
 }
 
-export type ServerFrame = WelcomeFrame | MessageFrame | OkFrame | PongFrame | ErrorFrame | RecoveredFrame | SubscribedFrame | UnsubscribedFrame;
+
+/** One user holding a presence topic, with how many of their clients hold it. */
+export interface PresenceMember {
+  user: string | number;
+  clients: number;
+}
+
+export interface PresenceFrame {
+  type: 'presence';
+  id?: RequestId;
+  topic: string;
+  clients: number;
+  users: number;
+  members?: PresenceMember[];
+}
+
+/** A user's first client joined (`join`) or last client left (`leave`) a presence topic. */
+export interface JoinLeaveFrame {
+  type: 'join' | 'leave';
+  topic: string;
+  user: string | number;
+}
+
+export type ServerFrame = WelcomeFrame | MessageFrame | OkFrame | PongFrame | ErrorFrame | RecoveredFrame | SubscribedFrame | UnsubscribedFrame | PresenceFrame | JoinLeaveFrame;
 
 export type ClientRequest =
   | { type: 'subscribe'; topics: string[]; since?: Record<string, Position>; id?: RequestId }
@@ -82,9 +105,10 @@ export type ClientRequest =
   | { type: 'topics'; topics: string[]; id?: RequestId }
   | { type: 'ping'; id?: RequestId }
   | { type: 'publish'; topic: string; data: unknown; id?: RequestId }
-  | { type: 'refresh'; token: string; id?: RequestId };
+  | { type: 'refresh'; token: string; id?: RequestId }
+  | { type: 'presence'; topic: string; id?: RequestId };
 
-const KNOWN = new Set(['welcome', 'message', 'ok', 'pong', 'error', 'recovered', 'subscribed', 'unsubscribed']);
+const KNOWN = new Set(['welcome', 'message', 'ok', 'pong', 'error', 'recovered', 'subscribed', 'unsubscribed', 'presence', 'join', 'leave']);
 
 /**
  * Splits one text frame into the server frames it holds: the server may batch several
@@ -116,6 +140,14 @@ function isFrame(value: unknown): value is ServerFrame {
   if (type === 'message') {
     const m = value as Partial<MessageFrame>;
     return typeof m.topic === 'string' && typeof m.offset === 'number' && typeof m.epoch === 'string';
+  }
+  if (type === 'join' || type === 'leave') {
+    const j = value as Partial<JoinLeaveFrame>;
+    return typeof j.topic === 'string' && (typeof j.user === 'string' || typeof j.user === 'number');
+  }
+  if (type === 'presence') {
+    const p = value as Partial<PresenceFrame>;
+    return typeof p.topic === 'string' && typeof p.clients === 'number' && typeof p.users === 'number';
   }
   if (type === 'recovered') {
     const r = value as Partial<RecoveredFrame>;

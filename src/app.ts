@@ -20,11 +20,13 @@ import { jsonBodyParser } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics.js';
 import { openapi } from './http/openapi.js';
 import { originCheck } from './http/origin.js';
+import { presenceRoutes } from './http/presence.js';
 import { publishRoutes } from './http/publish.js';
 import { registerRoutes } from './http/register.js';
 import { statsRoutes } from './http/stats.js';
 import { tokenVerifier } from './http/tokens.js';
 import { userRoutes } from './http/users.js';
+import { topicsRoutes } from './http/topics.js';
 import { wsRoutes } from './http/ws.js';
 
 export interface Herald {
@@ -96,8 +98,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(publishRoutes, { relay });
   await app.register(userRoutes, { relay });
   await app.register(wsRoutes, { relay, verify });
+  await app.register(presenceRoutes, { relay });
   await app.register(metricsRoutes, { relay, stats });
   await app.register(statsRoutes, { relay, stats });
+  await app.register(topicsRoutes, { relay });
   await app.register(dashboardRoutes, { apiKey: config.apiKey });
 
   let closed = false;

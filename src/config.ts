@@ -39,6 +39,8 @@ export interface Config {
   defaultTopics: string[];
   flushWindowMs: number;
   cursorSaveMs: number;
+  presenceTopics: string[];
+  presenceTtlMs: number;
   logLevel: string;
   nodeId: string | undefined;
 }
@@ -178,6 +180,8 @@ export const settings = [
   s('defaultTopics', 'HERALD_DEFAULT_TOPICS', 'default-topics', ['cats'], list, 'topics of a registration that names none (the tutorial\'s "cats")'),
   s('flushWindowMs', 'HERALD_FLUSH_WINDOW', 'flush-window', 2, within(duration, 0, 1000), 'longest time frames may wait to be coalesced under heavy load'),
   s('cursorSaveMs', 'HERALD_CURSOR_SAVE', 'cursor-save', 1000, within(duration, 100, 3_600_000), 'how often live cursors are saved to the engine (redis engine)'),
+  s('presenceTopics', 'HERALD_PRESENCE_TOPICS', 'presence-topics', [], list, 'topic patterns with presence (who holds them, join/leave), e.g. room.*; empty = none'),
+  s('presenceTtlMs', 'HERALD_PRESENCE_TTL', 'presence-ttl', 30_000, within(duration, 1000, DAY), 'a dead node\'s presence members are gone within this time (redis engine)'),
   s('logLevel', 'HERALD_LOG_LEVEL', 'log-level', 'info', str, 'fatal, error, warn, info, debug, trace or silent'),
   s('nodeId', 'HERALD_NODE_ID', 'node-id', undefined, optStr, 'name of this node in logs and /health (random when not set)'),
 ] as const;

@@ -33,6 +33,7 @@ export const errorCatalog = {
   // herald.v1 request errors (sent in `error` frames, the connection stays up)
   unknown_type: { status: 400, message: 'Unknown request type.' },
   too_many_topics: { status: 400, message: 'Too many topics for one client (HERALD_MAX_TOPICS).' },
+  presence_disabled: { status: 400, message: 'This topic has no presence: add a pattern matching it to HERALD_PRESENCE_TOPICS.' },
   invalid_topic: { status: 400, message: 'A topic must be a string of 1..HERALD_MAX_TOPIC_LENGTH characters.' },
 } as const;
 

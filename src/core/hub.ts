@@ -1,5 +1,5 @@
 import type { Message, StreamPosition } from './message.js';
-import { Outgoing, type ProtocolName } from './outgoing.js';
+import { joinFrames, Outgoing } from './outgoing.js';
 import type { Link, Session } from './session.js';
 import type { Recovery } from '../engines/history.js';
 import { CloseCode } from '../protocol/close-codes.js';
@@ -21,6 +21,10 @@ interface TopicState {
 export interface HubOptions {
   /** Called when no session of this process wants `topic` any more. */
   onTopicIdle: (topic: string) => void;
+  /** A session started holding a topic (pending or live): for presence and the cluster view. */
+  onHold?: (session: Session, topic: string) => void;
+  /** A session stopped holding a topic (left it, or closed). */
+  onRelease?: (session: Session, topic: string) => void;
   /** Longest coalescing window while bursts pile up (ms). */
   flushWindowMs: number;
   /**
@@ -134,19 +138,28 @@ export class Hub {
     const link: Link = { live: false, queue: [], queuedBytes: 0, written: undefined, liveSince: 0, start: undefined };
     session.links.set(topic, link);
     st.pending.add(session);
+    this.#options.onHold?.(session, topic);
     return link;
   }
 
   unwatch(session: Session, topic: string): void {
     const st = this.#topics.get(topic);
-    session.links.delete(topic);
-    if (!st) return;
-    st.live.delete(session);
-    st.pending.delete(session);
-    if (st.live.size === 0 && st.pending.size === 0) {
-      this.#topics.delete(topic);
-      this.#options.onTopicIdle(topic);
+    const held = session.links.delete(topic);
+    if (st) {
+      st.live.delete(session);
+      st.pending.delete(session);
+      if (st.live.size === 0 && st.pending.size === 0) {
+        this.#topics.delete(topic);
+        this.#options.onTopicIdle(topic);
+      }
     }
+    if (held) this.#options.onRelease?.(session, topic);
+  }
+
+  /** Sessions of this process holding `topic` (joining or live). */
+  subscribers(topic: string): number {
+    const st = this.#topics.get(topic);
+    return st ? st.live.size + st.pending.size : 0;
   }
 
   /**
@@ -177,6 +190,10 @@ export class Hub {
     if (announce) frames.push(textFrame(encodeRecovered(topic, { offset: seam, epoch: recovery.position.epoch }, recovery.complete)));
     for (const o of link.queue) {
       const m = o.message;
+      if (o.presence !== undefined) {
+        frames.push(o.frame(session.protocol));
+        continue;
+      }
       if (m.epoch === recovery.position.epoch && m.offset <= seam) continue;
       if (m.offset > 0) last = m; // offset 0: unsequenced (engine down), moves no cursor
       if (o.userKey !== undefined && o.userKey !== session.userKey) continue;
@@ -229,7 +246,20 @@ export class Hub {
   deliver(message: Message): void {
     const st = this.#topics.get(message.topic);
     if (!st) return;
-    const out = new Outgoing(message);
+    this.#enqueue(st, new Outgoing(message));
+  }
+
+  /**
+   * Join/leave lines (herald.v1 JSON, one object per line) from the broker: they take their
+   * place in the topic's queue, so they reach each holder in order with the messages.
+   */
+  deliverPresence(topic: string, lines: string): void {
+    const st = this.#topics.get(topic);
+    if (!st) return;
+    this.#enqueue(st, Outgoing.presence(topic, lines));
+  }
+
+  #enqueue(st: TopicState, out: Outgoing): void {
     for (const s of st.pending) this.#hold(s, st.name, out);
     if (st.live.size === 0) return;
     if (st.queue.length === 0) this.#dirty.push(st);
@@ -241,7 +271,7 @@ export class Hub {
   /** Keeps a message for a session still joining; a join slower than the traffic is a slow consumer. */
   #hold(s: Session, topic: string, out: Outgoing): void {
     const link = s.links.get(topic);
-    if (!link || s.closed) return;
+    if (!link || s.closed || (out.presence !== undefined && s.protocol === 'plain')) return;
     link.queue.push(out);
     link.queuedBytes += out.message.body.length;
     if (link.queuedBytes > s.maxBufferedBytes) s.close(CloseCode.slowConsumer, 'slow consumer: more arrived while joining than HERALD_MAX_BUFFERED_BYTES', 'slow');
@@ -337,7 +367,11 @@ export class Hub {
     let deliveries = 0;
     let plain: Buffer | undefined;
     let v1: Buffer | undefined;
-    for (const s of st.live) deliveries += this.#send(s, s.protocol === 'plain' ? (plain ??= join(run, 'plain')) : (v1 ??= join(run, 'herald.v1')), run.length, touched);
+    for (const s of st.live) {
+      const buf = s.protocol === 'plain' ? (plain ??= joinFrames(run, 'plain')) : (v1 ??= joinFrames(run, 'herald.v1'));
+      // A run of join/leave events only: nothing for plain clients.
+      if (buf.length > 0) deliveries += this.#send(s, buf, run.length, touched);
+    }
     return deliveries;
   }
 
@@ -367,9 +401,4 @@ export class Hub {
     }
     return st;
   }
-}
-
-function join(q: Outgoing[], protocol: ProtocolName): Buffer {
-  if (q.length === 1) return q[0]!.frame(protocol);
-  return Buffer.concat(q.map((o) => o.frame(protocol)));
 }

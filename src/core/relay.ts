@@ -9,14 +9,16 @@ import type { CursorSave, Registration } from '../engines/registry.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { checkTopics, type TopicsCheck } from '../protocol/topics.js';
-import { encodeSubscribed, encodeUnsubscribed, encodeWelcome } from '../protocol/v1.js';
+import { encodePresenceLines, encodeSubscribed, encodeUnsubscribed, encodeWelcome, type PresenceBody } from '../protocol/v1.js';
 import { AccessPolicy, type Rights } from './access.js';
 import { Hub } from './hub.js';
 import type { ClientIdentity, TokenGrant } from './identity.js';
 import { RecentChanges } from './recent-changes.js';
 import type { Message, PublishInput, StreamPosition, UserId } from './message.js';
 import { Outgoing, type ProtocolName } from './outgoing.js';
+import { presenceUser } from './presence-user.js';
 import { Session, type Link } from './session.js';
+import { topicMatcher } from './topic-pattern.js';
 import type { RelayStats } from './relay-stats.js';
 
 /** A live session's cursors on their way to the engine. */
@@ -45,6 +47,8 @@ export class Relay {
   readonly access: AccessPolicy;
   /** Names this process in control events and /health. */
   readonly nodeId: string;
+  /** Topics with presence (HERALD_PRESENCE_TOPICS). */
+  readonly hasPresence: (topic: string) => boolean;
   #cursorTimer: NodeJS.Timeout | undefined;
   /** Rights changes and revocations heard lately, for connections accepted before they came. */
   readonly #recent = new RecentChanges();
@@ -63,13 +67,25 @@ export class Relay {
     this.stats = stats;
     this.access = new AccessPolicy(config);
     this.nodeId = config.nodeId ?? randomBytes(4).toString('hex');
+    const hasPresence = (this.hasPresence = topicMatcher(config.presenceTopics));
+    const { presence, cluster } = engine;
     this.hub = new Hub({
       flushWindowMs: config.flushWindowMs,
       onTopicIdle: (topic) => {
         engine.broker.unsubscribe(topic).catch((err: unknown) => log.warn({ err, topic }, 'unsubscribe failed'));
       },
       onFlush: (deliveries, writes, firstTs) => stats.flushed(deliveries, writes, firstTs),
+      // Every socket holding a presence topic is a member (pending ones too: they are joining).
+      onHold: (s, topic) => {
+        cluster.setSubscribers(topic, this.hub.subscribers(topic));
+        if (hasPresence(topic)) presence.add(topic, s.userKey);
+      },
+      onRelease: (s, topic) => {
+        cluster.setSubscribers(topic, this.hub.subscribers(topic));
+        if (hasPresence(topic)) presence.remove(topic, s.userKey);
+      },
     });
+    presence.onEvent((e) => this.hub.deliverPresence(e.topic, encodePresenceLines(e.topic, e.joined.map(presenceUser), e.left.map(presenceUser))));
     engine.broker.onMessage((m) => this.hub.deliver(m));
     engine.broker.onControl((event) => {
       if (event.node === this.nodeId) return;
@@ -102,6 +118,20 @@ export class Relay {
 
   checkTopics(topics: unknown): TopicsCheck {
     return checkTopics(topics, this.config);
+  }
+
+  /** May this session read `topic` (ask its presence)? The access check of DESIGN.md 6. */
+  mayRead(s: Session, topic: string): boolean {
+    return s.rights.mayHold(topic);
+  }
+
+  /** Who holds a presence topic, on every node; `members: false` gives the counts alone. */
+  async presence(topic: string, members: boolean): Promise<PresenceBody> {
+    if (!this.hasPresence(topic)) throw new HeraldError('presence_disabled', `Topic "${topic}" has no presence: add a pattern matching it to HERALD_PRESENCE_TOPICS (now: ${this.config.presenceTopics.join(', ') || 'none'}).`);
+    const p = await this.engine.presence.get(topic, members);
+    const body: PresenceBody = { topic, clients: p.clients, users: p.users };
+    if (members) body.members = (p.members ?? []).map((m) => ({ user: presenceUser(m.user), clients: m.clients }));
+    return body;
   }
 
   async register(userId: UserId, topics: string[] | undefined, grants: string[] = []): Promise<Registration> {
@@ -355,13 +385,21 @@ export class Relay {
   async unsubscribe(s: Session, topics: string[]): Promise<void> {
     for (const t of topics) this.hub.unwatch(s, t);
     await this.#persistTopics(s);
+    await this.#presenceWritten(topics);
   }
 
   /** Replaces the topic list: leaves what is gone, joins what is new (from now). */
   async setTopics(s: Session, topics: string[]): Promise<void> {
     const wanted = new Set(topics);
-    for (const t of s.links.topics()) if (!wanted.has(t)) this.hub.unwatch(s, t);
+    const gone = s.links.topics().filter((t) => !wanted.has(t));
+    for (const t of gone) this.hub.unwatch(s, t);
     await this.#joinAll(s, topics.filter((t) => !s.links.has(t)), {}, false);
+    await this.#presenceWritten(gone);
+  }
+
+  /** A leave is in effect once others can see it (`ok` after it, then `presence`, shows it). */
+  async #presenceWritten(left: string[]): Promise<void> {
+    if (left.some(this.hasPresence)) await this.engine.presence.flushed();
   }
 
   /** Would adding these topics pass the per-client limit? */
@@ -503,6 +541,8 @@ export class Relay {
       if (rest === undefined || s.closed || s.links.get(topic) !== link) return;
       this.hub.promote(s, topic, rest === recovery.messages ? recovery : { ...recovery, messages: rest }, announce && since !== undefined);
       if (since) this.stats.recovered(recovery.messages.length, recovery.complete);
+      // The join is in effect once others can see it: a `presence` asked after `ok` shows this client.
+      if (this.hasPresence(topic)) await this.engine.presence.flushed();
     } catch (err) {
       if (s.links.get(topic) === link) this.hub.unwatch(s, topic);
       throw err instanceof HeraldError ? err : new HeraldError('engine_unavailable', `could not join topic ${topic}: ${(err as Error).message}`);

@@ -1,6 +1,6 @@
 import type { RawData } from 'ws';
 import { HeraldError } from '../errors.js';
-import { decodeV1, encodeError, encodeOk, encodePong, type RequestId, type V1Request } from '../protocol/v1.js';
+import { decodeV1, encodeError, encodeOk, encodePong, encodePresence, type PresenceBody, type RequestId, type V1Request } from '../protocol/v1.js';
 import type { TokenGrant } from './identity.js';
 import type { Relay } from './relay.js';
 import type { Session } from './session.js';
@@ -39,13 +39,21 @@ export class V1Handler {
       s.reply(encodePong(req.id));
       return;
     }
+    if (req.type === 'presence') {
+      // In line with the session's topic changes: asked after a subscribe, it shows the subscriber.
+      this.#relay
+        .serialize(s, () => this.#presence(s, req.topic))
+        .then((body) => s.reply(encodePresence(req.id, body)))
+        .catch((err: unknown) => this.#fail(s, req.id, err));
+      return;
+    }
     this.#relay
       .serialize(s, () => this.#run(s, req))
       .then((extra) => s.reply(encodeOk(req.id, extra)))
       .catch((err: unknown) => this.#fail(s, req.id, err));
   }
 
-  async #run(s: Session, req: Exclude<V1Request, { type: 'ping' }>): Promise<Record<string, unknown> | undefined> {
+  async #run(s: Session, req: Exclude<V1Request, { type: 'ping' | 'presence' }>): Promise<Record<string, unknown> | undefined> {
     const relay = this.#relay;
     if (req.type === 'publish') return this.#publish(s, req.topic, req.data);
     if (req.type === 'refresh') return this.#refresh(s, req.token);
@@ -69,6 +77,14 @@ export class V1Handler {
         await relay.setTopics(s, check.topics);
         return undefined;
     }
+  }
+
+  async #presence(s: Session, topic: string): Promise<PresenceBody> {
+    const relay = this.#relay;
+    const check = relay.checkTopics([topic]);
+    if (!check.ok) throw new HeraldError(check.code, check.message);
+    if (!relay.mayRead(s, topic)) throw new HeraldError('forbidden', `this client may not read "${topic}"`);
+    return relay.presence(topic, true);
   }
 
   async #publish(s: Session, topic: string, data: unknown): Promise<Record<string, unknown>> {

@@ -16,7 +16,9 @@ const summaries: Record<string, string> = {
   'POST /publish/batch': 'Publish many messages in order; one result per item',
   'GET /ws/{id}': 'WebSocket upgrade (subprotocols: none = plain, herald.v1); see the README for the frames',
   'GET /metrics': 'Prometheus metrics',
-  'GET /stats': 'Counters and the busiest topics, as JSON (the dashboard reads it)',
+  'GET /stats': 'Counters and the busiest topics, as JSON (the dashboard reads it); `scope=cluster` sums every live node',
+  'GET /presence/{topic}': 'Who holds a presence topic, on every node: counts and members per user (`members=false`: counts only)',
+  'GET /topics': 'Topics with subscribers on any node, most first, paged with `cursor`',
   'GET /dashboard/{file}': 'The dashboard\'s static files',
   'GET /openapi.json': 'This document',
 };

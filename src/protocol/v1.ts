@@ -14,7 +14,8 @@ export type V1Request =
   | { type: 'topics'; id?: RequestId; topics: unknown }
   | { type: 'ping'; id?: RequestId }
   | { type: 'publish'; id?: RequestId; topic: string; data: unknown }
-  | { type: 'refresh'; id?: RequestId; token: string };
+  | { type: 'refresh'; id?: RequestId; token: string }
+  | { type: 'presence'; id?: RequestId; topic: string };
 
 export interface V1DecodeError {
   id?: RequestId;
@@ -83,10 +84,13 @@ export function decodeV1(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): V1Dec
     case 'refresh':
       if (typeof o.token !== 'string') return fail('bad_request', 'refresh needs "token": string (a new connection token)', id);
       return { ok: true, request: withId({ type: 'refresh', token: o.token }) };
+    case 'presence':
+      if (typeof o.topic !== 'string') return fail('bad_request', 'presence needs "topic": string', id);
+      return { ok: true, request: withId({ type: 'presence', topic: o.topic }) };
     case undefined:
       return fail('bad_request', 'a request needs a "type"', id);
     default:
-      return fail('unknown_type', `unknown type ${describeValue(o.type)}; expected subscribe, unsubscribe, topics, ping, publish or refresh`, id);
+      return fail('unknown_type', `unknown type ${describeValue(o.type)}; expected subscribe, unsubscribe, topics, ping, publish, refresh or presence`, id);
   }
 }
 
@@ -127,4 +131,25 @@ export function encodeUnsubscribed(topic: string, reason: 'forbidden'): string {
 
 export function encodeRecovered(topic: string, position: StreamPosition, complete: boolean): string {
   return JSON.stringify({ type: 'recovered', topic, epoch: position.epoch, offset: position.offset, complete });
+}
+
+/** The body of a presence answer (HTTP) and of the herald.v1 `presence` reply. */
+export interface PresenceBody {
+  topic: string;
+  clients: number;
+  users: number;
+  members?: Array<{ user: UserId; clients: number }>;
+}
+
+export function encodePresence(id: RequestId | undefined, body: PresenceBody): string {
+  return JSON.stringify(id === undefined ? { type: 'presence', ...body } : { type: 'presence', id, ...body });
+}
+
+/** Join/leave objects for one topic, one per line (several objects may share a text frame). */
+export function encodePresenceLines(topic: string, joined: readonly UserId[], left: readonly UserId[]): string {
+  const t = JSON.stringify(topic);
+  const lines: string[] = [];
+  for (const u of joined) lines.push(`{"type":"join","topic":${t},"user":${JSON.stringify(u)}}`);
+  for (const u of left) lines.push(`{"type":"leave","topic":${t},"user":${JSON.stringify(u)}}`);
+  return lines.join('\n');
 }

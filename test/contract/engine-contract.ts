@@ -17,6 +17,7 @@ export interface ContractConfig {
   registrationTtlMs: number;
   historySize: number;
   historyTtlMs: number;
+  presenceTtlMs: number;
   nodeId: string;
 }
 
@@ -27,7 +28,7 @@ export interface ContractOptions {
   multiNode: boolean;
 }
 
-export const contractConfig: Omit<ContractConfig, 'nodeId'> = { registrationTtlMs: 300, historySize: 5, historyTtlMs: 600 };
+export const contractConfig: Omit<ContractConfig, 'nodeId'> = { registrationTtlMs: 300, historySize: 5, historyTtlMs: 600, presenceTtlMs: 1500 };
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -48,6 +49,30 @@ export class Inbox {
     return this.of(topic);
   }
 }
+
+/** Messages and join/leave events of one engine, in the order it delivered them. */
+export class Timeline {
+  readonly items: string[] = [];
+
+  constructor(engine: Engine) {
+    engine.broker.onMessage((m) => this.items.push(`${m.topic} ${m.body}`));
+    engine.presence.onEvent((e) => {
+      for (const u of e.joined) this.items.push(`${e.topic} +${u}`);
+      for (const u of e.left) this.items.push(`${e.topic} -${u}`);
+    });
+  }
+
+  of(topic: string): string[] {
+    return this.items.filter((i) => i.startsWith(`${topic} `)).map((i) => i.slice(topic.length + 1));
+  }
+
+  async wait(topic: string, count: number, timeoutMs = 3_000): Promise<string[]> {
+    await waitFor(`${count} items on ${topic} (have ${JSON.stringify(this.of(topic))})`, () => this.of(topic).length >= count, timeoutMs);
+    return this.of(topic);
+  }
+}
+
+const byUser = (a: { user: string }, b: { user: string }): number => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0);
 
 const text = (topic: string, body: string, userId?: number | string): PublishInput => ({ topic, kind: 'text', body, userId });
 
@@ -430,6 +455,184 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         assert.equal(s.topics, 2);
         assert.equal(s.messages, 3);
         assert.ok(s.bytes > 0);
+      });
+    });
+
+    describe('presence', () => {
+      it('counts clients and users and lists members; members: false gives counts alone', async () => {
+        const e = await node();
+        e.presence.add('room', '1');
+        e.presence.add('room', '1');
+        e.presence.add('room', 'alice');
+        e.presence.add('other', 'bob');
+        await e.presence.flushed();
+        const full = await e.presence.get('room', true);
+        assert.deepEqual({ ...full, members: full.members?.sort(byUser) }, { clients: 3, users: 2, members: [{ user: '1', clients: 2 }, { user: 'alice', clients: 1 }] });
+        assert.deepEqual(await e.presence.get('room', false), { clients: 3, users: 2 });
+        assert.deepEqual(await e.presence.get('empty', true), { clients: 0, users: 0, members: [] });
+        e.presence.remove('room', '1');
+        e.presence.remove('room', 'alice');
+        e.presence.remove('room', 'alice'); // more removes than adds: ignored
+        await e.presence.flushed();
+        assert.deepEqual(await e.presence.get('room', true), { clients: 1, users: 1, members: [{ user: '1', clients: 1 }] });
+        e.presence.remove('room', '1');
+        await e.presence.flushed();
+        assert.deepEqual(await e.presence.get('room', false), { clients: 0, users: 0 });
+      });
+
+      it('announces a user\'s first client in (join) and last client out (leave), never the others', async () => {
+        const e = await node();
+        const tl = new Timeline(e);
+        await e.broker.subscribe('r');
+        for (const step of ['add', 'add', 'remove', 'remove', 'add'] as const) {
+          e.presence[step]('r', 'u1');
+          await e.presence.flushed();
+        }
+        await e.broker.publish(text('r', 'end'));
+        assert.deepEqual(await tl.wait('r', 4), ['+u1', '-u1', '+u1', 'end']);
+      });
+
+      it('orders join/leave with the topic\'s messages', async () => {
+        const e = await node();
+        const tl = new Timeline(e);
+        await e.broker.subscribe('o');
+        await e.broker.publish(text('o', 'm1'));
+        e.presence.add('o', 'u');
+        await e.presence.flushed();
+        await e.broker.publish(text('o', 'm2'));
+        e.presence.remove('o', 'u');
+        await e.presence.flushed();
+        await e.broker.publish(text('o', 'm3'));
+        assert.deepEqual(await tl.wait('o', 5), ['m1', '+u', 'm2', '-u', 'm3']);
+      });
+
+      it('batches a burst of joins into few events', async () => {
+        const e = await node();
+        const events: number[] = [];
+        e.presence.onEvent((ev) => events.push(ev.joined.length));
+        await e.broker.subscribe('burst');
+        for (let i = 0; i < 500; i++) e.presence.add('burst', `u${i}`);
+        await e.presence.flushed();
+        await waitFor('every join', () => events.reduce((a, b) => a + b, 0) === 500);
+        assert.ok(events.length <= 5, `500 joins in ${events.length} events`);
+        assert.deepEqual(await e.presence.get('burst', false), { clients: 500, users: 500 });
+      });
+
+      it('treats topics and users of any characters as any other', async () => {
+        const e = await node();
+        const odd = ['__proto__', 'a}b{c', '{t:x}', 'sp ace'];
+        for (const t of odd) e.presence.add(t, 'constructor');
+        e.presence.add('{t:x}', 'ü"\\/');
+        await e.presence.flushed();
+        for (const t of odd) assert.deepEqual((await e.presence.get(t, true)).members?.map((m) => m.user).sort(), t === '{t:x}' ? ['constructor', 'ü"\\/'] : ['constructor']);
+      });
+
+      itMulti('sums every node\'s members, and announces a user once across nodes', async () => {
+        const [a, b, c] = [await node(), await node(), await node()];
+        const tl = new Timeline(c);
+        await c.broker.subscribe('m');
+        a.presence.add('m', 'u1');
+        await a.presence.flushed();
+        b.presence.add('m', 'u1'); // the same user on another node: no join
+        b.presence.add('m', 'u2');
+        c.presence.add('m', 'u3');
+        await Promise.all([b.presence.flushed(), c.presence.flushed()]);
+        for (const e of [a, b, c]) {
+          const p = await e.presence.get('m', true);
+          assert.deepEqual({ ...p, members: p.members?.sort(byUser) }, { clients: 4, users: 3, members: [{ user: 'u1', clients: 2 }, { user: 'u2', clients: 1 }, { user: 'u3', clients: 1 }] });
+        }
+        a.presence.remove('m', 'u1'); // u1 still on b: no leave
+        await a.presence.flushed();
+        b.presence.remove('m', 'u1');
+        await b.presence.flushed();
+        await c.broker.publish(text('m', 'end'));
+        const got = await tl.wait('m', 5);
+        assert.deepEqual([got.slice(0, 3).sort(), got.slice(3)], [['+u1', '+u2', '+u3'], ['-u1', 'end']]);
+      });
+
+      itMulti('every node sees joins, leaves and messages in one order', async () => {
+        const [a, b, c] = [await node(), await node(), await node()];
+        const [tb, tc] = [new Timeline(b), new Timeline(c)];
+        await b.broker.subscribe('ord');
+        await c.broker.subscribe('ord');
+        const work: Array<Promise<unknown>> = [];
+        for (let i = 0; i < 30; i++) {
+          (i % 2 ? a : c).presence.add('ord', `u${i}`);
+          work.push((i % 2 ? c : a).broker.publish(text('ord', `m${i}`)));
+          if (i % 3 === 0) work.push(new Promise((r) => setImmediate(r)));
+        }
+        await Promise.all([...work, a.presence.flushed(), c.presence.flushed()]);
+        const [gb, gc] = [await tb.wait('ord', 60), await tc.wait('ord', 60)];
+        assert.deepEqual(gb, gc);
+      });
+
+      itMulti('a node that stops renewing loses its members within the TTL, and a survivor announces the leaves', async () => {
+        const [a, b] = [await node(), await node()];
+        const tl = new Timeline(b);
+        await b.broker.subscribe('d');
+        b.presence.add('d', 'stays');
+        a.presence.add('d', 'dies1');
+        a.presence.add('d', 'dies2');
+        await Promise.all([a.presence.flushed(), b.presence.flushed()]);
+        await tl.wait('d', 3);
+        await a.close(); // A "crashes": it never removes its members, and stops renewing
+        engines = engines.filter((e) => e !== a);
+        const t0 = Date.now();
+        await tl.wait('d', 5, contractConfig.presenceTtlMs * 3);
+        const elapsed = Date.now() - t0;
+        assert.deepEqual(tl.of('d').slice(3).sort(), ['-dies1', '-dies2']);
+        assert.ok(elapsed <= contractConfig.presenceTtlMs + 500, `gone after ${elapsed} ms (TTL ${contractConfig.presenceTtlMs} ms)`);
+        assert.deepEqual(await b.presence.get('d', true), { clients: 1, users: 1, members: [{ user: 'stays', clients: 1 }] });
+      });
+
+      itMulti('a live node keeps its members past the TTL', async () => {
+        const [a, b] = [await node(), await node()];
+        a.presence.add('k', 'u');
+        await a.presence.flushed();
+        await pause(contractConfig.presenceTtlMs * 2);
+        assert.deepEqual(await b.presence.get('k', false), { clients: 1, users: 1 });
+      });
+    });
+
+    describe('cluster view', () => {
+      const names = (p: { topics: Array<{ topic: string; subscribers: number }> }): string[] => p.topics.map((t) => `${t.topic}=${t.subscribers}`);
+
+      it('lists topics with subscribers, most first, in pages', async () => {
+        const e = await node();
+        e.cluster.setSubscribers('small', 1);
+        e.cluster.setSubscribers('big', 5);
+        e.cluster.setSubscribers('mid', 3);
+        e.cluster.setSubscribers('gone', 2);
+        e.cluster.setSubscribers('gone', 0);
+        await waitFor('the counts written', async () => (await e.cluster.topics(0, 10)).total === 3);
+        assert.deepEqual(names(await e.cluster.topics(0, 2)), ['big=5', 'mid=3']);
+        assert.deepEqual(names(await e.cluster.topics(2, 2)), ['small=1']);
+        assert.equal((await e.cluster.topics(2, 2)).total, 3);
+      });
+
+      it('keeps the last reported stats of this node', async () => {
+        const e = await node();
+        await e.cluster.report('{"node":"n0"}');
+        assert.deepEqual(await e.cluster.nodeStats(), ['{"node":"n0"}']);
+      });
+
+      itMulti('sums the nodes\' subscribers; a node that stops reporting is gone within the TTL', async () => {
+        const [a, b] = [await node(), await node()];
+        a.cluster.setSubscribers('t', 2);
+        a.cluster.setSubscribers('only-a', 1);
+        b.cluster.setSubscribers('t', 3);
+        await waitFor('the sum', async () => JSON.stringify(names(await b.cluster.topics(0, 10))) === '["t=5","only-a=1"]');
+        await Promise.all([a.cluster.report('{"node":"a"}'), b.cluster.report('{"node":"b"}')]);
+        assert.deepEqual((await a.cluster.nodeStats()).sort(), ['{"node":"a"}', '{"node":"b"}']);
+        await a.close();
+        engines = engines.filter((e) => e !== a);
+        const keep = setInterval(() => void b.cluster.report('{"node":"b"}').catch(() => undefined), 200);
+        try {
+          await waitFor('A\'s share to expire', async () => JSON.stringify(names(await b.cluster.topics(0, 10))) === '["t=3"]', contractConfig.presenceTtlMs + 1_000);
+          assert.deepEqual(await b.cluster.nodeStats(), ['{"node":"b"}']);
+        } finally {
+          clearInterval(keep);
+        }
       });
     });
 

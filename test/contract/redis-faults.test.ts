@@ -131,6 +131,42 @@ describe('redis engine faults', () => {
     await waitFor('the registration to expire', async () => (await a.registry.get(reg.id)) === undefined, 3_000);
   });
 
+  it('writes presence back after Redis came back empty, without the members that left meanwhile', async () => {
+    const [a, b] = [await node(), await node()];
+    a.presence.add('p', 'u1');
+    a.presence.add('p', 'u2');
+    b.presence.add('p', 'u3');
+    await Promise.all([a.presence.flushed(), b.presence.flushed()]);
+    await redis.stop();
+    await waitFor('both nodes to notice Redis is gone', () => !a.healthy() && !b.healthy(), 5_000);
+    a.presence.remove('p', 'u2'); // left while Redis was away
+    await redis.start();
+    await waitFor('the members written back', async () => {
+      const p = await b.presence.get('p', true).catch(() => undefined);
+      return JSON.stringify(p?.members?.map((m) => m.user).sort()) === '["u1","u3"]';
+    }, 10_000);
+    assert.deepEqual(await a.presence.get('p', false), { clients: 2, users: 2 });
+  });
+
+  it('drops members that left while Redis was unreachable but kept its data', async () => {
+    const [a, b] = [await node(), await node()];
+    a.presence.add('q', 'u1');
+    a.presence.add('q', 'u2');
+    await a.presence.flushed();
+    const admin = new Redis(redis.url);
+    try {
+      // Cut A's command connection: its next write fails, and is retried whole.
+      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    } finally {
+      admin.disconnect();
+    }
+    a.presence.remove('q', 'u2');
+    await waitFor('the leave written', async () => {
+      const p = await b.presence.get('q', true).catch(() => undefined);
+      return JSON.stringify(p?.members?.map((m) => m.user)) === '["u1"]';
+    }, 10_000);
+  });
+
   it('fails fast with engine_unavailable when Redis is not there at start', async () => {
     const e = await import('../../src/engines/redis/engine-redis.js').then((m) =>
       m.createRedisEngine({ ...contractConfig, nodeId: 'x', redisUrl: 'redis://127.0.0.1:1', redisCluster: false }, undefined, { prefix: `${randomBytes(4).toString('hex')}:` }),

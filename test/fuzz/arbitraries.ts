@@ -45,7 +45,7 @@ export const plainFrame = fc.oneof(
 
 /** herald.v1 requests with every field arbitrary, and some that are well-formed but odd. */
 export const v1Frame = fc.oneof(
-  fc.constantFrom('subscribe', 'unsubscribe', 'topics', 'ping', 'publish', 'nonsense').chain((type) => envelope({ type: JSON.stringify(type) }, ['id', 'topics', 'since', 'topic', 'data'])),
+  fc.constantFrom('subscribe', 'unsubscribe', 'topics', 'ping', 'publish', 'refresh', 'presence', 'nonsense').chain((type) => envelope({ type: JSON.stringify(type) }, ['id', 'topics', 'since', 'topic', 'data', 'token'])),
   envelope({}, ['type', 'id', 'topics']),
   fc.array(anyJsonText, { maxLength: 4 }).map((items) => `{"type":"subscribe","id":1,"topics":[${items.join(',')}]}`),
   anyJsonText,

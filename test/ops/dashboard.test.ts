@@ -29,7 +29,7 @@ describe('dashboard in Chromium', () => {
   const errors: string[] = [];
 
   before(async () => {
-    srv = await startHerald({ apiKey: KEY });
+    srv = await startHerald({ apiKey: KEY, presenceTopics: ['news'] });
     browser = await launch();
   });
   after(async () => {
@@ -91,6 +91,13 @@ describe('dashboard in Chromium', () => {
     await page.waitForSelector('#tap-state:has-text("tapping news")', { timeout: 5000 });
     for (let i = 1; i <= 3; i++) await publish(srv.base, { topic: 'news', data: { headline: `story ${i}` } }, auth);
     await page.waitForSelector('#tap-log li:has-text("story 3")', { timeout: 5000 });
+    // Presence of the tapped topic: the tester and the tap, each a user of its own.
+    await page.waitForSelector('#presence-state:has-text("present in news: 2 users, 2 clients")', { timeout: 5000 });
+    await page.waitForSelector('#presence-members li:has-text("browser-tester")', { timeout: 5000 });
+    // The cluster view: one node here.
+    await page.check('#scope-cluster');
+    await page.waitForSelector('#node:has-text("cluster of 1 node")', { timeout: 5000 });
+    await page.waitForSelector('#topics-scope:has-text("every node")', { timeout: 5000 });
 
     // Connections: the tester and the tap are two herald.v1 sockets on this server.
     await page.waitForFunction(() => Number(document.getElementById('c-connections')?.textContent) >= 2, undefined, { timeout: 5000 });

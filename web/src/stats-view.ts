@@ -33,7 +33,8 @@ export class StatsView {
   async refresh(): Promise<void> {
     let s: Stats;
     try {
-      s = await this.#api.get<Stats>('/stats?top=10');
+      // The cluster view: every live node's counters summed, the cluster's busiest topics.
+      s = await this.#api.get<Stats>($<HTMLInputElement>('scope-cluster').checked ? '/stats?top=10&scope=cluster' : '/stats?top=10');
     } catch (err) {
       $('status').textContent = `stats unavailable: ${(err as Error).message}`;
       return;
@@ -45,7 +46,9 @@ export class StatsView {
   #render(s: Stats): void {
     const prev = this.#last;
     this.#last = s;
-    $('node').textContent = `node ${s.node} · up ${formatUptime(s.uptime_s)}`;
+    const nodes = (s as Stats & { nodes?: string[] }).nodes;
+    $('node').textContent = nodes ? `cluster of ${nodes.length} node${nodes.length === 1 ? '' : 's'} (${nodes.join(', ')})` : `node ${s.node} · up ${formatUptime(s.uptime_s)}`;
+    $('topics-scope').textContent = nodes ? 'by subscribers on every node' : 'by subscribers on this node';
     const engine = $('engine');
     engine.textContent = `${s.engine.name} ${s.engine.up ? 'up' : 'down'}`;
     engine.className = `badge ${s.engine.up ? 'ok' : 'bad'}`;

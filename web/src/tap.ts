@@ -2,10 +2,12 @@
 import type { HeraldClient, Subscription } from '../../client/index.js';
 import type { Api } from './api.js';
 import { $, logLine, preview, time } from './dom.js';
+import { PresenceView } from './presence-view.js';
 import { connect, pageUser, register, unregister, type Registered } from './registration.js';
 
 export class Tap {
   readonly #api: Api;
+  readonly #presence: PresenceView;
   #reg: Registered | undefined;
   #client: HeraldClient | undefined;
   #sub: Subscription | undefined;
@@ -13,6 +15,7 @@ export class Tap {
 
   constructor(api: Api) {
     this.#api = api;
+    this.#presence = new PresenceView(api);
     $('tap-form').addEventListener('submit', (e) => {
       e.preventDefault();
       void this.tap($<HTMLInputElement>('tap-topic').value.trim());
@@ -33,6 +36,7 @@ export class Tap {
       await sub.ready();
       $('tap-state').textContent = `tapping ${topic}: new broadcasts appear below (user-addressed ones are not shown).`;
       $<HTMLButtonElement>('tap-stop').disabled = false;
+      this.#presence.show(topic);
     } catch (err) {
       logLine(log, [['err', `could not tap ${topic}: ${(err as Error).message}`]]);
     }
@@ -42,6 +46,7 @@ export class Tap {
     const sub = this.#sub;
     this.#sub = undefined;
     $<HTMLButtonElement>('tap-stop').disabled = true;
+    this.#presence.hide();
     if (!sub) return;
     await sub.unsubscribe().catch(() => {});
     if (say) $('tap-state').textContent = `stopped tapping ${sub.topic}.`;
@@ -49,6 +54,7 @@ export class Tap {
 
   /** Deletes the tap's registration when the page goes away. */
   dispose(): void {
+    this.#presence.hide();
     void this.#client?.close();
     if (this.#reg) void unregister(this.#api, this.#reg.id, true).catch(() => {});
   }

@@ -4,11 +4,13 @@ import type { Message, PublishInput, StreamPosition } from '../../core/message.j
 import { HeraldError } from '../../errors.js';
 import type { Broker, ControlEvent, ControlHandler, MessageHandler } from '../broker.js';
 import type { Recovery } from '../history.js';
+import type { PresenceEvent } from '../presence.js';
 import type { RedisClient } from './connection.js';
 import { newEpoch } from './history-redis.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
 import { decodeMessage, encodeHead } from './message-codec.js';
+import { decodePresenceEvent } from './presence-redis.js';
 import { publishScript } from './publish-script.js';
 
 export type EngineLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
@@ -54,6 +56,7 @@ export class RedisBroker implements Broker {
   #closed = false;
   #onMessage: MessageHandler = () => {};
   #onControl: ControlHandler = () => {};
+  #onPresence: (event: PresenceEvent) => void = () => {};
   /** The liveness probe in flight: its token and when it was sent. */
   #probe: { token: string; sentAt: number } | undefined;
   readonly #probeTimer: NodeJS.Timeout;
@@ -196,6 +199,11 @@ export class RedisBroker implements Broker {
     this.#onControl = handler;
   }
 
+  /** Join/leave events published on topic channels (by the presence scripts). */
+  onPresence(handler: (event: PresenceEvent) => void): void {
+    this.#onPresence = handler;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#probeTimer);
@@ -252,6 +260,7 @@ export class RedisBroker implements Broker {
 
   #receive(payload: string): void {
     if (payload.startsWith('{"fence":')) return this.#fenceSeen(payload);
+    if (payload.startsWith('{"presence":')) return this.#presenceSeen(payload);
     const m = decodeMessage(payload);
     if (!m || !this.#wanted.has(m.topic)) return;
     const waiting = this.#filling.get(m.topic);
@@ -301,6 +310,23 @@ export class RedisBroker implements Broker {
     const waiting = this.#filling.get(topic);
     if (waiting) waiting.push(done);
     else done();
+  }
+
+  /** A join/leave event keeps its place among the topic's messages, also while a gap is filled. */
+  #presenceSeen(payload: string): void {
+    const e = decodePresenceEvent(payload);
+    if (!e || !this.#wanted.has(e.topic)) return;
+    const deliver = (): void => {
+      if (!this.#wanted.has(e.topic)) return;
+      try {
+        this.#onPresence(e);
+      } catch (err) {
+        this.#o.log.error({ err, topic: e.topic }, 'presence handler failed');
+      }
+    };
+    const waiting = this.#filling.get(e.topic);
+    if (waiting) waiting.push(deliver);
+    else deliver();
   }
 
   #deliver(m: Message): void {

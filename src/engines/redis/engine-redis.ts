@@ -1,14 +1,16 @@
 import type { Config } from '../../config.js';
 import type { Engine } from '../engine.js';
 import { RedisBroker, type EngineLog } from './broker-redis.js';
+import { RedisClusterView } from './cluster-view-redis.js';
 import { connect } from './connection.js';
 import { RedisHealth } from './health-redis.js';
 import { RedisHistory } from './history-redis.js';
 import { RedisKeys } from './keys.js';
 import { RedisLink } from './link.js';
+import { RedisPresence } from './presence-redis.js';
 import { RedisRegistry } from './registry-redis.js';
 
-export type RedisEngineConfig = Pick<Config, 'redisUrl' | 'redisCluster' | 'registrationTtlMs' | 'historySize' | 'historyTtlMs' | 'nodeId'>;
+export type RedisEngineConfig = Pick<Config, 'redisUrl' | 'redisCluster' | 'registrationTtlMs' | 'historySize' | 'historyTtlMs' | 'nodeId'> & Partial<Pick<Config, 'presenceTtlMs'>>;
 
 export interface RedisEngineOptions {
   /** Prepended to every key and channel; nodes of one deployment must agree (tests isolate by it). */
@@ -42,16 +44,29 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
     recover: (topic, since) => history.since(topic, since),
     ...(options.subscriptionProbeMs === undefined ? {} : { probeIntervalMs: options.subscriptionProbeMs }),
   });
+  const presence = new RedisPresence(link, keys, { ttlMs: config.presenceTtlMs ?? 30_000, log });
+  broker.onPresence((e) => presence.receive(e));
+  const cluster = new RedisClusterView(link, keys, { ttlMs: config.presenceTtlMs ?? 30_000, log });
   const health = new RedisHealth(link, broker, keys, log, options.probeIntervalMs);
+  // Redis came back empty: this node's members are written back (renewal would find them gone
+  // within a third of the TTL anyway; this is at once).
+  health.onStatus((s) => {
+    if (s.type === 'reset') presence.reset();
+    else if (s.type === 'up') void presence.renew();
+  });
   return {
     name: 'redis',
     registry,
     broker,
     history,
+    presence,
+    cluster,
     healthy: () => health.healthy(),
     onStatus: (handler) => health.onStatus(handler),
     async close() {
       health.close();
+      await presence.close();
+      await cluster.close();
       await registry.close();
       await broker.close();
       try {

@@ -5,6 +5,12 @@
 //   {t:TOPIC}:log    stream, capped         the topic's history       } publish script assigns the
 //   {t:TOPIC}:msg    pub/sub channel        live delivery (sharded)   } offset, appends, publishes
 //
+//   {t:TOPIC}:pu     hash user -> clients   presence: every node's clients of each user } one slot
+//   {t:TOPIC}:pc     integer                presence: clients in all                     } with the
+//   {t:TOPIC}:pn     sorted set node -> expiry: nodes with members here                  } channel, so
+//   {t:TOPIC}:pn:N   hash user -> clients   node N's share, removed when N expires       } join/leave
+//                                           (see presence-scripts.ts)                    } go in order
+//
 //   {r:ID}           hash {owner, user, topics, cursors, createdAt, connected, holder} with a TTL;
 //                    while connected, the holding node renews it (a lease: see registry-scripts)
 //   {u:USER}:regs    sorted set: registration ids of one user, score = expiry; the reserve
@@ -12,6 +18,9 @@
 //   {u:USER}:live    sorted set: those of them with a live socket, score = lease expiry
 //   {u:USER}:revoked string: the second of the user's revocation (DELETE /users/:user), with a TTL
 //   registrations    sorted set of all ids, score = expiry: count() without scanning
+//   {cluster}:topics sorted set topic -> subscribers on every node } the cluster view for operators,
+//   {cluster}:nodes  sorted set node -> expiry; :nodes:N node N's  } one slot (see
+//                    share (hash topic -> subscribers), :N:stats   } cluster-view-scripts.ts)
 //   alive            marker holding a generation: missing after Redis came back empty
 //   control          pub/sub channel (plain PUBLISH reaches every node, also on Cluster)
 //
@@ -40,6 +49,19 @@ export class RedisKeys {
     return `${this.#p}{t:${topic}}:msg`;
   }
 
+  presenceUsers(topic: string): string {
+    return `${this.#p}{t:${topic}}:pu`;
+  }
+
+  presenceClients(topic: string): string {
+    return `${this.#p}{t:${topic}}:pc`;
+  }
+
+  /** Nodes with members in the topic; a node's own share is this key + ':' + node. */
+  presenceNodes(topic: string): string {
+    return `${this.#p}{t:${topic}}:pn`;
+  }
+
   /** Glob matching every topic's meta key (for stats). */
   metaPattern(): string {
     return `${this.#p}{t:*}:meta`;
@@ -47,6 +69,15 @@ export class RedisKeys {
 
   logOfMeta(metaKey: string): string {
     return `${metaKey.slice(0, -':meta'.length)}:log`;
+  }
+
+  clusterTopics(): string {
+    return `${this.#p}{cluster}:topics`;
+  }
+
+  /** Live nodes; a node's share is this key + ':' + node, its /stats that + ':stats'. */
+  clusterNodes(): string {
+    return `${this.#p}{cluster}:nodes`;
   }
 
   registration(id: string): string {

@@ -1,0 +1,87 @@
+import { Script } from './script.js';
+
+// The cluster view lives in one slot ({cluster}, keys.ts):
+//   topics   sorted set topic -> subscribers summed over the live nodes
+//   nodes    sorted set node -> expiry (ms, Redis clock)
+//   nodes:N  hash topic -> node N's subscribers;  nodes:N:stats  node N's /stats JSON
+// Every script first removes the shares of expired nodes from the sum.
+//
+// Common KEYS: topics, nodes.
+const common = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function add(topic, delta)
+  if delta == 0 then return end
+  if tonumber(redis.call('ZINCRBY', KEYS[1], delta, topic)) <= 0 then redis.call('ZREM', KEYS[1], topic) end
+end
+local function purge()
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+  for _, node in ipairs(dead) do
+    local share = KEYS[2] .. ':' .. node
+    local all = redis.call('HGETALL', share)
+    for i = 1, #all, 2 do add(all[i], -tonumber(all[i + 1])) end
+    redis.call('DEL', share, share .. ':stats')
+    redis.call('ZREM', KEYS[2], node)
+  end
+end
+`;
+
+/**
+ * Writes this node's subscriber counts. KEYS: topics, nodes, share. ARGV: node, entry TTL ms,
+ * key TTL ms, replace (0/1), strict (0/1), topic, count, ... A strict write finding the node's
+ * share gone (expired, or Redis lost it) is refused: returns 0, and the caller writes it whole.
+ */
+export const clusterWriteScript = new Script(`${common}
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+local alive = score and tonumber(score) > now
+purge()
+if ARGV[5] == '1' and ARGV[4] ~= '1' and not alive then return 0 end
+if ARGV[4] == '1' then
+  local all = redis.call('HGETALL', KEYS[3])
+  for i = 1, #all, 2 do add(all[i], -tonumber(all[i + 1])) end
+  redis.call('DEL', KEYS[3])
+end
+for i = 6, #ARGV, 2 do
+  local topic, n = ARGV[i], tonumber(ARGV[i + 1])
+  local old = tonumber(redis.call('HGET', KEYS[3], topic) or '0')
+  if n > 0 then redis.call('HSET', KEYS[3], topic, n) else redis.call('HDEL', KEYS[3], topic) end
+  add(topic, n - old)
+end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+return 1
+`, 3);
+
+/**
+ * Renews this node's share and stores its /stats. KEYS: topics, nodes, share, stats. ARGV:
+ * node, entry TTL ms, key TTL ms, stats JSON. Returns 0 when the share had expired or vanished.
+ */
+export const clusterRenewScript = new Script(`${common}
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+local alive = score and tonumber(score) > now
+purge()
+redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[3])
+if not alive then return 0 end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+return 1
+`, 4);
+
+/** A page of topics, most subscribed first. KEYS: topics, nodes. ARGV: offset, limit. Returns {total, topic, n, ...}. */
+export const clusterTopicsScript = new Script(`${common}
+purge()
+local page = redis.call('ZREVRANGE', KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[1]) + tonumber(ARGV[2]) - 1, 'WITHSCORES')
+table.insert(page, 1, redis.call('ZCARD', KEYS[1]))
+return page
+`, 2);
+
+/** The /stats of every live node. KEYS: topics, nodes. Returns a list of JSON texts. */
+export const clusterStatsScript = new Script(`${common}
+purge()
+local out = {}
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now, '+inf')) do
+  local s = redis.call('GET', KEYS[2] .. ':' .. node .. ':stats')
+  if s then out[#out + 1] = s end
+end
+return out
+`, 2);

@@ -1,0 +1,128 @@
+import { Script } from './script.js';
+
+// Presence of one topic lives in its slot, next to its channel (keys.ts):
+//   users  hash user -> clients on every node  (HLEN = users: counts never read the members)
+//   count  integer, clients on every node
+//   nodes  sorted set node -> expiry (ms, Redis clock): nodes that have members here
+//   nodes:N  hash user -> clients, node N's share
+// Every script first removes the shares of expired nodes (a node that died stops renewing)
+// and announces the users that left with them, so whichever node touches the topic next, or
+// reads it, sends the dead node's `leave`s. Join/leave are published on the topic's channel,
+// by the same Redis that orders its messages: every node sees them in one order.
+//
+// Common KEYS: users, count, nodes, channel. Common ARGV: topic, PUBLISH or SPUBLISH.
+const common = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local joined, left = {}, {}
+local function move(user, delta)
+  if delta == 0 then return end
+  local total = redis.call('HINCRBY', KEYS[1], user, delta)
+  local old = total - delta
+  if redis.call('INCRBY', KEYS[2], delta) <= 0 then redis.call('DEL', KEYS[2]) end
+  if total <= 0 then
+    redis.call('HDEL', KEYS[1], user)
+    if old > 0 then left[#left + 1] = user end
+  elseif old <= 0 then
+    joined[#joined + 1] = user
+  end
+end
+local function purge()
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
+  for _, node in ipairs(dead) do
+    local share = KEYS[3] .. ':' .. node
+    local all = redis.call('HGETALL', share)
+    for i = 1, #all, 2 do move(all[i], -tonumber(all[i + 1])) end
+    redis.call('DEL', share)
+    redis.call('ZREM', KEYS[3], node)
+  end
+end
+local function list(users)
+  local out = {}
+  for i, u in ipairs(users) do out[i] = cjson.encode(u) end
+  return '[' .. table.concat(out, ',') .. ']'
+end
+local function announce()
+  if #joined == 0 and #left == 0 then return end
+  redis.call(ARGV[2], KEYS[4], '{"presence":' .. cjson.encode(ARGV[1]) .. ',"joined":' .. list(joined) .. ',"left":' .. list(left) .. '}')
+end
+`;
+
+/**
+ * Writes this node's share of a topic: the absolute client count of each listed user (0 =
+ * gone), and with replace, drops the node's users not listed. A strict write (the node wrote
+ * this topic before) is refused when the node's share had expired or vanished (Redis lost it,
+ * or the node was taken for dead): the caller then writes the topic whole.
+ * KEYS: users, count, nodes, channel, share. ARGV: topic, publish command, node, entry TTL ms,
+ * key TTL ms, replace (0/1), strict (0/1), user, clients, user, clients, ...
+ * Returns 0 when refused, 1 when the node has members left here, 2 when it has none.
+ */
+export const presenceWriteScript = new Script(`${common}
+local score = redis.call('ZSCORE', KEYS[3], ARGV[3])
+local alive = score and tonumber(score) > now
+purge()
+if ARGV[7] == '1' and ARGV[6] ~= '1' and not alive then
+  announce()
+  return 0
+end
+if ARGV[6] == '1' then
+  local listed = {}
+  for i = 8, #ARGV, 2 do listed[ARGV[i]] = true end
+  local all = redis.call('HGETALL', KEYS[5])
+  for i = 1, #all, 2 do
+    if not listed[all[i]] then
+      redis.call('HDEL', KEYS[5], all[i])
+      move(all[i], -tonumber(all[i + 1]))
+    end
+  end
+end
+for i = 8, #ARGV, 2 do
+  local user, n = ARGV[i], tonumber(ARGV[i + 1])
+  local old = tonumber(redis.call('HGET', KEYS[5], user) or '0')
+  if n ~= old then
+    if n > 0 then redis.call('HSET', KEYS[5], user, n) else redis.call('HDEL', KEYS[5], user) end
+    move(user, n - old)
+  end
+end
+local result = 2
+if redis.call('EXISTS', KEYS[5]) == 1 then
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
+  redis.call('PEXPIRE', KEYS[5], ARGV[5])
+  result = 1
+else
+  redis.call('ZREM', KEYS[3], ARGV[3])
+end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+announce()
+return result
+`, 5);
+
+/**
+ * Renews this node's share of a topic. KEYS: users, count, nodes, channel, share. ARGV: topic,
+ * publish command, node, entry TTL ms, key TTL ms. Returns 1, or 0 when the share had expired
+ * or vanished (the caller writes it whole).
+ */
+export const presenceRenewScript = new Script(`${common}
+local score = redis.call('ZSCORE', KEYS[3], ARGV[3])
+local alive = score and tonumber(score) > now and redis.call('EXISTS', KEYS[5]) == 1
+purge()
+if not alive then
+  announce()
+  return 0
+end
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
+redis.call('PEXPIRE', KEYS[5], ARGV[5])
+announce()
+return 1
+`, 5);
+
+/**
+ * The topic's counts, after removing expired nodes. KEYS: users, count, nodes, channel.
+ * ARGV: topic, publish command. Returns {clients, users}.
+ */
+export const presenceCountScript = new Script(`${common}
+purge()
+announce()
+return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('HLEN', KEYS[1])}
+`, 4);
