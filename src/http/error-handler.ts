@@ -7,6 +7,8 @@ export function errorHandling(app: FastifyInstance, stats: RelayStats): void {
   app.setErrorHandler((err: FastifyError | HeraldError, request, reply) => {
     const e = toHeraldError(err);
     if (e.code === 'too_deep') stats.refused('too_deep');
+    // The path may hold a registration id and the query string a token or key: the logger's
+    // `url` serializer (core/log-redact.ts) hashes the one and drops the other's values.
     if (e.status >= 500) request.log.error({ err, url: request.url }, 'request failed');
     else request.log.debug({ code: e.code, url: request.url }, e.message);
     void reply.code(e.status).send(e.toJSON());
