@@ -27,7 +27,7 @@ if (values.kind === 'node') {
   }).listen(port, values.host);
 } else if (values.kind === 'fastify') {
   const app = Fastify({ logger: false });
-  jsonBodyParser(app);
+  jsonBodyParser(app, defaults.maxJsonDepth);
   const okSchema = { type: 'object', properties: { id: { type: 'string' }, offset: { type: 'integer' } } } as const;
   app.get('/health', async () => ({ status: 'ok' }));
   app.post('/publish', { schema: { body: publishItemSchema(defaults), response: { 200: okSchema } } }, async () => ({ id: 'floor', offset: 1 }));

@@ -67,7 +67,10 @@ export function commandFor(spec: ServerSpec, port: number): [string, string[]] {
 
 export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise<RunningServer> {
   const port = await freePort();
-  const running = await startListening(spec.target, commandFor(spec, port), port, { cwd: spec.root, logFile: spec.logFile, env: spec.env, timeoutMs });
+  // The load generator registers thousands of clients from one address: no register rate limit
+  // (an environment variable, which older Herald builds being compared simply ignore).
+  const env = spec.target === 'herald' ? { HERALD_REGISTER_RATE: '0', ...spec.env } : spec.env;
+  const running = await startListening(spec.target, commandFor(spec, port), port, { cwd: spec.root, logFile: spec.logFile, env, timeoutMs });
   return { ...running, target: spec.target };
 }
 

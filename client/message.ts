@@ -14,6 +14,8 @@ export interface HeraldMessage<T = JsonValue> {
   epoch: string;
   /** When the server accepted the publish (ms since the Unix epoch). */
   ts: number;
+  /** Set when another client published it (`client.publish`), not a backend: who sent it. */
+  from?: { user: string | number };
 }
 
 /**
@@ -32,6 +34,7 @@ export function toMessage<T>(frame: MessageFrame): HeraldMessage<T> {
   const message: HeraldMessage<T> = { topic: frame.topic, offset: frame.offset, epoch: frame.epoch, ts: frame.ts };
   if (frame.binary !== undefined) message.binary = decodeBase64(frame.binary);
   else if (frame.data !== undefined) message.data = frame.data as T;
+  if (frame.from !== undefined && (typeof frame.from.user === 'string' || typeof frame.from.user === 'number')) message.from = { user: frame.from.user };
   return message;
 }
 

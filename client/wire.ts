@@ -31,6 +31,8 @@ export interface MessageFrame {
   offset: number;
   epoch: string;
   ts: number;
+  /** Present when a client published it (not a backend): the publishing client's user. */
+  from?: { user: string | number };
 }
 
 export interface OkFrame {

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { startHeartbeat } from './core/heartbeat.js';
+import { redactingSerializers } from './core/log-redact.js';
 import { Relay } from './core/relay.js';
 import { CountingStats } from './core/relay-stats.js';
 import type { Engine } from './engines/engine.js';
@@ -11,6 +12,7 @@ import { HERALD_VERSION } from './version.js';
 import { createMemoryEngine } from './engines/memory/engine-memory.js';
 import { createRedisEngine } from './engines/redis/engine-redis.js';
 import { apiKeyAuth } from './http/auth.js';
+import { clientErrorHandler } from './http/client-error.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { errorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
@@ -46,7 +48,8 @@ export interface BuildOptions {
 
 /** Builds Herald: engine, relay, and the Fastify app with every route. Never listens. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<Herald> {
-  const log = options.logger ?? pino({ level: config.logLevel });
+  // Every log line goes through the redacting serializers: no registration id, no query string.
+  const log = (options.logger ?? pino({ level: config.logLevel })).child({}, { serializers: redactingSerializers });
   // Before the engine: a token key that cannot be read stops the start with a clear error.
   const verify = tokenVerifier(config);
   const engine = options.engine ?? (await createEngine(config, log));
@@ -62,6 +65,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Herald's logs name the client, topic or route instead.
     childLoggerFactory: (logger) => logger,
     bodyLimit: config.maxBodyBytes,
+    // A slow body must not hold a connection forever; upgraded sockets are not affected. Node
+    // checks the timeout every connectionsCheckingInterval, so short timeouts check more often.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.requestTimeoutMs / 4))),
+    },
+    clientErrorHandler: clientErrorHandler(config.requestTimeoutMs),
     // A user id may be 128 characters, percent-encoded up to 12 bytes each (DELETE /users/:user).
     routerOptions: { maxParamLength: 2048 },
     trustProxy: config.trustProxy,
@@ -69,8 +81,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: false } },
   });
-  errorHandling(app);
-  jsonBodyParser(app);
+  errorHandling(app, stats);
+  jsonBodyParser(app, config.maxJsonDepth);
   await app.register(cors, { origin: config.allowedOrigins.includes('*') ? true : config.allowedOrigins });
   await app.register(websocket, {
     options: { maxPayload: config.maxFrameBytes, perMessageDeflate: false, clientTracking: false, handleProtocols: (offered) => (offered.has('herald.v1') ? 'herald.v1' : false) },
@@ -83,7 +95,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   // App-wide hooks, after @fastify/websocket's (which sets request.ws): key, then WebSocket Origin.
   apiKeyAuth(app, config.apiKey);
-  originCheck(app, config.allowedOrigins);
+  originCheck(app, config.allowedOrigins, config.publicUrl);
   await openapi(app, HERALD_VERSION);
   await app.register(healthRoutes, { relay });
   await app.register(registerRoutes, { relay });

@@ -18,18 +18,24 @@ export interface Config {
   registrationTtlMs: number;
   historySize: number;
   historyTtlMs: number;
+  historyMaxBytes: number;
   maxBodyBytes: number;
+  requestTimeoutMs: number;
   maxFrameBytes: number;
   maxTopics: number;
   maxTopicLength: number;
   maxBufferedBytes: number;
+  maxJsonDepth: number;
+  maxRecoveryBytes: number;
   heartbeatMs: number;
   clientPublish: string[];
   publicTopics: string[];
   clientRate: number;
+  clientPublishTopics: number;
   maxConnections: number;
   maxRegistrationsPerUser: number;
   maxRegistrations: number;
+  registerRate: number;
   defaultTopics: string[];
   flushWindowMs: number;
   cursorSaveMs: number;
@@ -110,7 +116,15 @@ const str: Parser<string> = (raw) => raw;
 const optStr: Parser<string | undefined> = (raw) => (raw === '' ? undefined : raw);
 const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 /** Origins compare as scheme://host[:port], lower case, no trailing slash (as browsers send them). */
-const origins: Parser<string[]> = (raw) => list(raw, '').map((o) => (o === '*' ? o : o.replace(/\/+$/, '').toLowerCase()));
+const origins: Parser<string[]> = (raw, name) =>
+  list(raw, name).map((o) => {
+    if (o === '*') return o;
+    let u: URL | undefined;
+    try { u = new URL(o); } catch { u = undefined; }
+    // Compared exactly (scheme, host, port) with what browsers send: a bare host would match nothing.
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new ConfigError(`${name} must list origins like https://app.example.com (scheme://host[:port]) or *, got "${o}"`);
+    return o.replace(/\/+$/, '').toLowerCase();
+  });
 const bool: Parser<boolean> = (raw, name) => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off|)$/i.test(raw)) return false;
@@ -145,18 +159,24 @@ export const settings = [
   s('registrationTtlMs', 'HERALD_REGISTRATION_TTL', 'registration-ttl', 86_400_000, within(duration, 1000, 365 * DAY), 'how long a registration lives unconnected'),
   s('historySize', 'HERALD_HISTORY_SIZE', 'history-size', 1000, int(0, 1_000_000), 'messages kept per topic for recovery (0 = no history)'),
   s('historyTtlMs', 'HERALD_HISTORY_TTL', 'history-ttl', 3_600_000, within(duration, 1000, 365 * DAY), 'how long a topic keeps its history after its last publish'),
+  s('historyMaxBytes', 'HERALD_HISTORY_MAX_BYTES', 'history-max-bytes', 256 * 1024 ** 2, within(bytes, 1024, 1024 * GIB), 'memory engine: bytes of history kept in all; past it the least recently published topics lose theirs first (Redis: set maxmemory, see docs)'),
   s('maxBodyBytes', 'HERALD_MAX_BODY_BYTES', 'max-body-bytes', 1024 * 1024, within(bytes, 1024, GIB), 'largest HTTP request body (413 beyond)'),
+  s('requestTimeoutMs', 'HERALD_REQUEST_TIMEOUT', 'request-timeout', 30_000, within(duration, 100, DAY), 'longest time to receive a whole HTTP request, headers and body (408 request_timeout beyond)'),
   s('maxFrameBytes', 'HERALD_MAX_FRAME_BYTES', 'max-frame-bytes', 64 * 1024, within(bytes, 128, GIB), 'largest WebSocket frame a client may send (close 1009 beyond)'),
   s('maxTopics', 'HERALD_MAX_TOPICS', 'max-topics', 100, int(1), 'topics per client'),
   s('maxTopicLength', 'HERALD_MAX_TOPIC_LENGTH', 'max-topic-length', 256, int(1, 256), 'characters in a topic name'),
   s('maxBufferedBytes', 'HERALD_MAX_BUFFERED_BYTES', 'max-buffered-bytes', 1024 * 1024, within(bytes, 1024, GIB), 'unsent bytes per socket before it is closed as a slow consumer (4008)'),
+  s('maxRecoveryBytes', 'HERALD_MAX_RECOVERY_BYTES', 'max-recovery-bytes', 16 * 1024 ** 2, within(bytes, 1024, 64 * GIB), 'largest replay of one topic for a reconnecting client; beyond it the oldest part is left out (complete: false)'),
+  s('maxJsonDepth', 'HERALD_MAX_JSON_DEPTH', 'max-json-depth', 64, int(1, 1000), 'deepest nesting of arrays/objects in a JSON body or client frame (400 too_deep / herald.v1 error / plain: ignored)'),
   s('heartbeatMs', 'HERALD_HEARTBEAT', 'heartbeat', 25_000, within(duration, 100, DAY), 'ping interval; a socket silent for two rounds is dropped'),
   s('publicTopics', 'HERALD_PUBLIC_TOPICS', 'public-topics', ['*'], list, 'topic patterns any client may read (* = all, {user} = the client\'s user id, e.g. news.*,user.{user}.*); others need the registration\'s topics or grants'),
   s('clientPublish', 'HERALD_CLIENT_PUBLISH', 'client-publish', [], list, 'topic patterns herald.v1 clients may publish to, if they may also read them (e.g. chat.*, room.{user}); empty = none'),
   s('clientRate', 'HERALD_CLIENT_RATE', 'client-rate', 100, int(1), 'messages per second a client may send (close 1008 beyond)'),
+  s('clientPublishTopics', 'HERALD_CLIENT_PUBLISH_TOPICS', 'client-publish-topics', 100, int(1), 'distinct topics one client may publish to per minute (herald.v1 error too_many_publish_topics beyond)'),
   s('maxConnections', 'HERALD_MAX_CONNECTIONS', 'max-connections', 200_000, int(1), 'WebSocket connections per process (503 beyond)'),
   s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold; a new one evicts the least recently connected one without a socket (429 only when all are connected)'),
   s('maxRegistrations', 'HERALD_MAX_REGISTRATIONS', 'max-registrations', 1_000_000, int(1), 'registrations stored in all (per process on memory, per cluster on Redis; 503 beyond)'),
+  s('registerRate', 'HERALD_REGISTER_RATE', 'register-rate', 100, int(0), 'registrations per second one client address may make (429 register_rate_limited beyond; 0 = no limit)'),
   s('defaultTopics', 'HERALD_DEFAULT_TOPICS', 'default-topics', ['cats'], list, 'topics of a registration that names none (the tutorial\'s "cats")'),
   s('flushWindowMs', 'HERALD_FLUSH_WINDOW', 'flush-window', 2, within(duration, 0, 1000), 'longest time frames may wait to be coalesced under heavy load'),
   s('cursorSaveMs', 'HERALD_CURSOR_SAVE', 'cursor-save', 1000, within(duration, 100, 3_600_000), 'how often live cursors are saved to the engine (redis engine)'),

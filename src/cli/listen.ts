@@ -43,7 +43,7 @@ async function listen(url: string | undefined, opts: ListenOptions): Promise<voi
   }
   const topics = opts.topics === undefined ? [] : parseTopics(opts.topics);
   const status = (line: string): void => {
-    if (!opts.quiet) process.stderr.write(`herald listen: ${line}\n`);
+    if (!opts.quiet) process.stderr.write(`herald listen: ${escapeControls(line)}\n`);
   };
 
   let ownId: string | undefined;
@@ -101,7 +101,22 @@ async function listen(url: string | undefined, opts: ListenOptions): Promise<voi
 
 function textLine(m: HeraldMessage): string {
   if (m.binary) return Buffer.from(m.binary).toString('base64');
-  return typeof m.data === 'string' ? m.data : JSON.stringify(m.data ?? null);
+  return typeof m.data === 'string' ? escapeControls(m.data) : JSON.stringify(m.data ?? null);
+}
+
+/**
+ * Anyone who may publish chooses these bytes: written raw, ESC sequences would drive the
+ * terminal (retitle it, hide text, move the cursor) and a newline would forge a second
+ * message. Control characters (C0, DEL, C1) and the Unicode line separators are written as
+ * \n, \r, \t or \u00XX, so one message is one line; --json gives the exact text.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
 
 function jsonLine(m: HeraldMessage): string {

@@ -12,6 +12,8 @@ export interface PublishInput {
   kind: PayloadKind;
   /** text: the string; json: the JSON text; binary: the base64 text. */
   body: string;
+  /** Set when a client published it (herald.v1 `publish`): the publishing client's user. */
+  fromUser?: UserId | undefined;
 }
 
 export interface Message extends PublishInput {

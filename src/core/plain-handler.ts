@@ -9,9 +9,10 @@ import type { Session } from './session.js';
  */
 export function handlePlain(relay: Relay, s: Session, data: RawData, isBinary: boolean): void {
   if (isBinary) return;
-  const req = decodePlain(data.toString());
+  const req = decodePlain(data.toString(), relay.config.maxJsonDepth);
   if (req.type === 'ping') return;
   if (req.type === 'ignored') {
+    if (req.tooDeep) relay.stats.refused('too_deep');
     relay.log.debug({ client: s.id, reason: req.reason }, 'ignored a plain client message');
     return;
   }

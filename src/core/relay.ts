@@ -14,9 +14,9 @@ import { Hub } from './hub.js';
 import type { ClientIdentity, TokenGrant } from './identity.js';
 import { RecentChanges } from './recent-changes.js';
 import type { Message, PublishInput, StreamPosition, UserId } from './message.js';
-import type { ProtocolName } from './outgoing.js';
+import { Outgoing, type ProtocolName } from './outgoing.js';
 import { presenceUser } from './presence-user.js';
-import { Session } from './session.js';
+import { Session, type Link } from './session.js';
 import { topicMatcher } from './topic-pattern.js';
 import type { RelayStats } from './relay-stats.js';
 import type { Transport } from './transport.js';
@@ -544,7 +544,7 @@ export class Relay {
     if (held) {
       // Held already: a position given anyway is answered (replay up to what was written here).
       if (since && announce && held.live) {
-        const recovery = await this.engine.history.since(topic, since);
+        const recovery = await this.engine.history.since(topic, since, this.config.maxRecoveryBytes);
         if (s.closed || s.links.get(topic) !== held) return;
         this.stats.recovered(this.hub.resend(s, topic, recovery), recovery.complete);
       }
@@ -556,11 +556,16 @@ export class Relay {
     const { broker, history } = this.engine;
     try {
       await broker.subscribe(topic);
-      const recovery: Recovery = since ? await history.since(topic, since) : { messages: [], position: await history.position(topic), complete: true };
+      const recovery: Recovery = since ? await history.since(topic, since, this.config.maxRecoveryBytes) : { messages: [], position: await history.position(topic), complete: true };
       await broker.fence?.(topic);
       if (s.closed || s.links.get(topic) !== link) return;
       link.start = since ?? recovery.position;
-      this.hub.promote(s, topic, recovery, announce && since !== undefined);
+      // All but the last step of a long replay goes out as the client reads; messages published
+      // meanwhile wait in the link's queue (bounded: 4008 past HERALD_MAX_BUFFERED_BYTES).
+      const rest = await this.#replay(s, link, recovery.messages);
+      // Gone mid-replay: the link stays pending, so its cursor is what was really written.
+      if (rest === undefined || s.closed || s.links.get(topic) !== link) return;
+      this.hub.promote(s, topic, rest === recovery.messages ? recovery : { ...recovery, messages: rest }, announce && since !== undefined);
       if (since) this.stats.recovered(recovery.messages.length, recovery.complete);
       // The join is in effect once others can see it: a `presence` asked after `ok` shows this client.
       if (this.hasPresence(topic)) await this.engine.presence.flushed();
@@ -568,6 +573,37 @@ export class Relay {
       if (s.links.get(topic) === link) this.hub.unwatch(s, topic);
       throw err instanceof HeraldError ? err : new HeraldError('engine_unavailable', `could not join topic ${topic}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Writes the head of a replay in steps of a quarter of HERALD_MAX_BUFFERED_BYTES, each once the socket has room
+   * under HERALD_MAX_BUFFERED_BYTES; returns the messages left for promote() (at least the
+   * last one, which carries the seam), or undefined when the socket went away.
+   */
+  async #replay(s: Session, link: Link, messages: Message[]): Promise<Message[] | undefined> {
+    const step = Math.max(1024, Math.floor(s.maxBufferedBytes / 4));
+    let frames: Buffer[] = [];
+    let bytes = 0;
+    let from = 0;
+    for (let i = 0; i < messages.length - 1; i++) {
+      const m = messages[i]!;
+      if (m.userId !== undefined && String(m.userId) !== s.userKey) continue;
+      const frame = new Outgoing(m).frame(s.protocol);
+      frames.push(frame);
+      bytes += frame.length;
+      if (bytes < step) continue;
+      if (!(await s.drained(s.maxBufferedBytes - bytes))) return undefined;
+      s.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+      // A cursor saved now (the socket dies mid-replay) resumes after what was written.
+      link.written = { offset: m.offset, epoch: m.epoch };
+      frames = [];
+      bytes = 0;
+      from = i + 1;
+    }
+    if (from === 0) return messages;
+    // The unsent tail of this step goes with promote(), after the socket has room for it.
+    if (!(await s.drained(Math.max(0, s.maxBufferedBytes - bytes - step)))) return undefined;
+    return messages.slice(from);
   }
 
   /**

@@ -140,6 +140,16 @@ export class Session {
     return ++this.#rateCount <= this.#limits.clientRate;
   }
 
+  /**
+   * Resolves once at most `bytes` are unsent (true), or once the socket is closing (false):
+   * a long replay is written in steps, as the client reads, never all at once.
+   */
+  async drained(bytes: number): Promise<boolean> {
+    const t = this.transport;
+    while (!this.closed && t.open && t.bufferedBytes > bytes) await t.drain();
+    return !this.closed && t.open;
+  }
+
   get maxBufferedBytes(): number {
     return this.#limits.maxBufferedBytes;
   }

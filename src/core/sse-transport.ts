@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { CloseCode } from '../protocol/close-codes.js';
 import { closeEvent, HEARTBEAT } from '../protocol/sse.js';
 import type { Session } from './session.js';
-import type { Transport } from './transport.js';
+import { socketDrain, type Transport } from './transport.js';
 
 /**
  * A Server-Sent Events stream on the raw socket of an HTTP response. The response head is
@@ -23,6 +23,10 @@ export class SseTransport implements Transport {
 
   get bufferedBytes(): number {
     return this.#socket.writableLength;
+  }
+
+  drain(): Promise<void> {
+    return socketDrain(this.#socket);
   }
 
   write(bytes: Buffer): void {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Session } from './session.js';
 
 /**
@@ -21,4 +22,20 @@ export interface Transport {
   heartbeat(): boolean;
   /** Hooks the session up: its `onClosed` runs once when the connection is gone. */
   attach(session: Session): void;
+  /** Resolves when the kernel took the unsent bytes (the socket's 'drain'), or the connection closed. */
+  drain(): Promise<void>;
+}
+
+/** A net.Socket's next 'drain' or 'close', whichever comes first (for Transport.drain). */
+export function socketDrain(socket: Socket): Promise<void> {
+  if (socket.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
 }

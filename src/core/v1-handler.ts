@@ -4,6 +4,7 @@ import { decodeV1, encodeError, encodeOk, encodePong, encodePresence, type Prese
 import type { TokenGrant } from './identity.js';
 import type { Relay } from './relay.js';
 import type { Session } from './session.js';
+import { PublishTopics } from './publish-topics.js';
 
 /** Verifies a connection token (throws HeraldError invalid_token, token_expired). */
 export type TokenCheck = (token: string) => Promise<TokenGrant>;
@@ -12,11 +13,13 @@ export type TokenCheck = (token: string) => Promise<TokenGrant>;
 export class V1Handler {
   readonly #relay: Relay;
   readonly #verify: TokenCheck | undefined;
+  readonly #publishTopics: PublishTopics;
 
   /** `verify` checks a `refresh` token (HTTP's token verifier): the relay never sees a JWT. */
   constructor(relay: Relay, verify?: TokenCheck) {
     this.#relay = relay;
     this.#verify = verify;
+    this.#publishTopics = new PublishTopics(relay.config.clientPublishTopics);
   }
 
   handle(s: Session, data: RawData, isBinary: boolean): void {
@@ -24,9 +27,10 @@ export class V1Handler {
       s.reply(encodeError(undefined, 'bad_request', 'herald.v1 requests are JSON text frames, not binary'));
       return;
     }
-    const decoded = decodeV1(data.toString());
+    const decoded = decodeV1(data.toString(), this.#relay.config.maxJsonDepth);
     if (!decoded.ok) {
       const e = decoded.error;
+      if (e.code === 'too_deep') this.#relay.stats.refused('too_deep');
       s.reply(encodeError(e.id, e.code, e.message));
       return;
     }
@@ -91,7 +95,11 @@ export class V1Handler {
       relay.stats.refused('forbidden_publish');
       throw new HeraldError('forbidden', `this client may not publish to ${JSON.stringify(topic)}: clients publish only to topics they may read that match HERALD_CLIENT_PUBLISH (${relay.access.clientPublish.join(', ') || 'none'})`);
     }
-    const m = await relay.publish({ topic, kind: 'json', body: JSON.stringify(data) });
+    if (!this.#publishTopics.admit(s.id, topic)) {
+      relay.stats.refused('publish_topics');
+      throw new HeraldError('too_many_publish_topics', `this client published to ${relay.config.clientPublishTopics} different topics in the last minute (HERALD_CLIENT_PUBLISH_TOPICS); publish to those, or wait for the next minute`);
+    }
+    const m = await relay.publish({ topic, kind: 'json', body: JSON.stringify(data), fromUser: s.userId });
     return { offset: m.offset };
   }
 
@@ -107,6 +115,7 @@ export class V1Handler {
       s.reply(encodeError(id, err.code, err.message));
       return;
     }
+    this.#relay.stats.refused('handler_error');
     this.#relay.log.error({ err, client: s.id }, 'herald.v1 request failed');
     s.reply(encodeError(id, 'internal', 'internal error; see the server log'));
   }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Session } from './session.js';
-import type { Transport } from './transport.js';
+import { socketDrain, type Transport } from './transport.js';
 
 /** The session of each open WebSocket, for listeners shared by all sockets (no closures per socket). */
 const byWebSocket = new WeakMap<WebSocket, Session>();
@@ -36,6 +36,10 @@ export class WebSocketTransport implements Transport {
 
   get bufferedBytes(): number {
     return this.#socket.writableLength;
+  }
+
+  drain(): Promise<void> {
+    return socketDrain(this.#socket);
   }
 
   write(bytes: Buffer): void {

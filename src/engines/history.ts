@@ -13,8 +13,11 @@ export interface Recovery {
 export interface History {
   /** The topic's current position ({offset: 0, epoch} for a topic never published). */
   position(topic: string): Promise<StreamPosition>;
-  /** What a client at `since` missed. */
-  since(topic: string, since: StreamPosition): Promise<Recovery>;
+  /**
+   * What a client at `since` missed. With `maxBytes`, only the newest messages whose encoded
+   * size fits are read (at least one), and a gap cut that way is complete:false.
+   */
+  since(topic: string, since: StreamPosition, maxBytes?: number): Promise<Recovery>;
   /** Rough size, for metrics: topics kept and messages kept. */
   stats(): Promise<{ topics: number; messages: number; bytes: number }>;
 }

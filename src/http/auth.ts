@@ -55,6 +55,9 @@ function routeKey(request: FastifyRequest): string {
  */
 export function apiKeyAuth(app: FastifyInstance, apiKey: string | undefined): void {
   if (apiKey === undefined) return;
+  // Short keys can be guessed; the check itself is constant-time, the key's length is not secret.
+  if (apiKey.length < MIN_KEY_LENGTH) app.log.warn({ length: apiKey.length }, `HERALD_API_KEY is shorter than ${MIN_KEY_LENGTH} characters and could be guessed: use a long random one (openssl rand -hex 32)`);
+  const refusals = new RefusalLog(app);
   app.decorateRequest('authorized', false);
   // A callback hook (no promise per request): it runs on every publish.
   app.addHook('onRequest', (request, reply, done) => {
@@ -62,11 +65,43 @@ export function apiKeyAuth(app: FastifyInstance, apiKey: string | undefined): vo
     if (request.method === 'OPTIONS') return done();
     const route = routeKey(request);
     if (open.has(route)) return done();
-    request.authorized = keyMatches(apiKey, presentedKey(request));
+    const presented = presentedKey(request);
+    request.authorized = keyMatches(apiKey, presented);
+    // A browser opening the dashboard without a key gets the login page: not worth a warning.
+    if (!request.authorized && (presented !== undefined || !queryKeyRoutes.has(route))) refusals.note(request, presented === undefined ? 'missing' : 'wrong');
     if (request.authorized || queryKeyRoutes.has(route)) return done();
     void reply.header('www-authenticate', 'Bearer realm="herald"');
     done(new HeraldError('unauthorized'));
   });
+}
+
+const MIN_KEY_LENGTH = 16;
+/** At most one warning per this many ms; the ones between are counted in the next. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Logs refused keys at warn, at most one line per REFUSAL_LOG_INTERVAL_MS with the number held
+ * back, so someone guessing keys shows in the log without flooding it. Never the key itself.
+ */
+class RefusalLog {
+  readonly #app: FastifyInstance;
+  #last = -Infinity;
+  #held = 0;
+
+  constructor(app: FastifyInstance) {
+    this.#app = app;
+  }
+
+  note(request: FastifyRequest, why: 'missing' | 'wrong'): void {
+    const now = Date.now();
+    if (now - this.#last < REFUSAL_LOG_INTERVAL_MS) {
+      this.#held++;
+      return;
+    }
+    this.#app.log.warn({ ip: request.ip, method: request.method, url: request.url, key: why, alsoRefused: this.#held }, `request refused: ${why} API key${this.#held > 0 ? ` (and ${this.#held} more refusals in the last ${Math.round((now - this.#last) / 1000)} s)` : ''}`);
+    this.#last = now;
+    this.#held = 0;
+  }
 }
 
 declare module 'fastify' {

@@ -1,14 +1,16 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { RelayStats } from '../core/relay-stats.js';
 import { HeraldError } from '../errors.js';
 
 /** Every error becomes {error, message} with the catalog's status. */
-export function errorHandling(app: FastifyInstance): void {
+export function errorHandling(app: FastifyInstance, stats: RelayStats): void {
   app.setErrorHandler((err: FastifyError | HeraldError, request, reply) => {
     const e = toHeraldError(err);
-    // The path may hold a registration id and the query string a token or key: neither is logged.
-    const url = redactUrl(request.url);
-    if (e.status >= 500) request.log.error({ err, url }, 'request failed');
-    else request.log.debug({ code: e.code, url }, e.message);
+    if (e.code === 'too_deep') stats.refused('too_deep');
+    // The path may hold a registration id and the query string a token or key: the logger's
+    // `url` serializer (core/log-redact.ts) hashes the one and drops the other's values.
+    if (e.status >= 500) request.log.error({ err, url: request.url }, 'request failed');
+    else request.log.debug({ code: e.code, url: request.url }, e.message);
     void reply.code(e.status).send(e.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
@@ -30,9 +32,4 @@ export function toHeraldError(err: FastifyError | HeraldError): HeraldError {
   if (err.statusCode === 413) return new HeraldError('body_too_large');
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return new HeraldError('bad_request', err.message);
   return new HeraldError('internal');
-}
-
-/** A client's URL without its credential: /ws/ID and /sse/ID name a registration, `token=` a token, `last_event_id` its positions. */
-export function redactUrl(url: string): string {
-  return url.replace(/^\/(ws|sse)\/[^/?#]+/, '/$1/[id]').replace(/([?&](?:token|key|last_event_id)=)[^&#]*/g, '$1[redacted]');
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Relay } from '../core/relay.js';
 import type { PublishInput, UserId } from '../core/message.js';
 import { HeraldError } from '../errors.js';
-import { publishItemSchema } from './schemas.js';
+import { assertSafeUserId, publishItemSchema } from './schemas.js';
 
 interface PublishBody {
   topic: string;
@@ -60,6 +60,7 @@ export const publishRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, {
 /** Exactly one of message, data or binary. (On the hot path: no intermediate arrays.) */
 function toPublishInput(body: PublishBody): PublishInput {
   const { message, data, binary } = body;
+  assertSafeUserId(body.user_id);
   const given = (message !== undefined ? 1 : 0) + (data !== undefined ? 1 : 0) + (binary !== undefined ? 1 : 0);
   if (given !== 1) {
     const names = [message !== undefined && 'message', data !== undefined && 'data', binary !== undefined && 'binary'].filter(Boolean);

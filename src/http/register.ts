@@ -1,13 +1,22 @@
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Relay } from '../core/relay.js';
 import type { UserId } from '../core/message.js';
 import { HeraldError } from '../errors.js';
 import { mountPrefix } from './mount.js';
-import { topicSchema, userIdSchema } from './schemas.js';
+import { assertSafeUserId, topicSchema, userIdSchema } from './schemas.js';
 
 /** POST /register, PATCH and DELETE /register/:id (the tutorial's API, plus `topics`, `grants` and `id`). */
 export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
   const { config } = relay;
+  // Per client address (request.ip: the proxy's X-Forwarded-For with HERALD_TRUST_PROXY), in a
+  // bounded LRU table; a window of one second. The library also sets Retry-After.
+  await app.register(rateLimit, {
+    global: false,
+    onExceeded: () => relay.stats.refused('register_rate'),
+    errorResponseBuilder: (request, context) =>
+      new HeraldError('register_rate_limited', `This address (${request.ip}) sent more than ${context.max} registrations in one second (HERALD_REGISTER_RATE); retry after ${context.after}.`),
+  });
 
   const topicList = { type: 'array', items: topicSchema(config), maxItems: config.maxTopics } as const;
   // Grants are patterns: `*` and `{user}` (DESIGN.md 6); as long as a topic, as many as topics.
@@ -17,6 +26,7 @@ export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, 
   app.post<{ Body: { user_id: UserId; topics?: string[]; grants?: string[] } }>(
     '/register',
     {
+      config: config.registerRate > 0 ? { rateLimit: { max: config.registerRate, timeWindow: 1000 } } : {},
       schema: {
         body: {
           type: 'object',
@@ -26,6 +36,7 @@ export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, 
       },
     },
     async (request) => {
+      assertSafeUserId(request.body.user_id);
       const reg = await relay.register(request.body.user_id, unique(request.body.topics), unique(request.body.grants));
       request.log.info({ client: reg.id, user: reg.userId }, 'registered');
       return { url: `${wsBase(request, config.publicUrl)}${mountPrefix(request.raw)}/ws/${reg.id}`, id: reg.id, topics: reg.topics, grants: reg.grants };

@@ -11,7 +11,8 @@ import type { ClientIdentity } from '../core/identity.js';
 import { MAX_TOKEN_LENGTH } from './tokens.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
-import { checkSince, V1 } from '../protocol/v1.js';
+import { describeValue, nestedDeeperThan } from '../protocol/json-safety.js';
+import { checkSince, encodeError, V1 } from '../protocol/v1.js';
 import type { StreamPosition } from '../core/message.js';
 
 export const supportedProtocols = [V1] as const;
@@ -21,8 +22,9 @@ export const supportedProtocols = [V1] as const;
  * topics are joined from there rather than from the server's cursor (what it last wrote, which
  * a dying connection may not have delivered).
  */
-function resumeFrom(raw: string | undefined): Record<string, StreamPosition> | undefined {
+function resumeFrom(raw: string | undefined, maxDepth: number): Record<string, StreamPosition> | undefined {
   if (raw === undefined) return undefined;
+  if (nestedDeeperThan(raw, maxDepth)) throw new HeraldError('too_deep', `\`since\` nests JSON deeper than ${maxDepth} levels (HERALD_MAX_JSON_DEPTH).`);
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -57,7 +59,7 @@ function release(ws: WebSocket, onError: (err: Error) => void): void {
 function checkSinceRights(since: Record<string, StreamPosition>, reg: Registration, rights: Rights): void {
   for (const topic of Object.keys(since)) {
     if (rights.mayHold(topic)) continue;
-    if (!Object.hasOwn(reg.cursors, topic)) throw new HeraldError('forbidden', `this client may not read ${JSON.stringify(topic)}, named in ?since=`);
+    if (!Object.hasOwn(reg.cursors, topic)) throw new HeraldError('forbidden', `this client may not read ${describeValue(topic, 80)}, named in ?since=`);
     delete since[topic];
   }
 }
@@ -99,8 +101,16 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | u
       s.close(CloseCode.policy, 'rate limit: too many messages per second (HERALD_CLIENT_RATE)', 'rate');
       return;
     }
-    if (s.protocol === 'plain') handlePlain(relay, s, data, isBinary);
-    else v1.handle(s, data, isBinary);
+    // One client's bad input must end at most its own request, never the process: anything a
+    // handler throws is counted, logged, and answered (herald.v1 `internal`) or ignored (plain).
+    try {
+      if (s.protocol === 'plain') handlePlain(relay, s, data, isBinary);
+      else v1.handle(s, data, isBinary);
+    } catch (err) {
+      relay.stats.refused('handler_error');
+      relay.log.warn({ err, client: s.id, protocol: s.protocol }, 'a client message failed; the connection stays up');
+      if (s.protocol === 'herald.v1') s.reply(encodeError(undefined, 'internal', 'internal error while handling this request; see the server log'));
+    }
   }
 
   /** Checks common to both ways in, before the upgrade: subprotocols and the connection limit. */
@@ -141,7 +151,7 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | u
     preValidation: async (request) => {
       if (!request.ws) return;
       admit(request);
-      const since = resumeFrom(request.query.since);
+      const since = resumeFrom(request.query.since, relay.config.maxJsonDepth);
       const checkedAt = Date.now();
       const reg = await relay.engine.registry.get(request.params.id);
       if (!reg) throw new HeraldError('unknown_client');
@@ -166,11 +176,11 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | u
       const grant = await verify(request.query.token);
       await relay.checkRevoked(grant);
       admit(request);
-      const since = resumeFrom(request.query.since);
+      const since = resumeFrom(request.query.since, relay.config.maxJsonDepth);
       const client = relay.tokenClient(grant);
       const rights = relay.rightsOf(client);
       const forbidden = since && rights.firstForbidden(Object.keys(since));
-      if (forbidden !== undefined) throw new HeraldError('forbidden', `this client may not read ${JSON.stringify(forbidden)}, named in ?since=`);
+      if (forbidden !== undefined) throw new HeraldError('forbidden', `this client may not read ${describeValue(forbidden, 80)}, named in ?since=`);
       accepted.set(request, { client, since, rights, checkedAt });
     },
     handler: notAnUpgrade,

@@ -2,6 +2,7 @@
 // error reply that says what was wrong. Encoders build the JSON text by hand where the
 // payload is already JSON, so a message is serialized once for every subscriber.
 import type { Message, StreamPosition, UserId } from '../core/message.js';
+import { DEFAULT_MAX_JSON_DEPTH, describeValue, nestedDeeperThan } from './json-safety.js';
 
 export const V1 = 'herald.v1';
 
@@ -18,7 +19,7 @@ export type V1Request =
 
 export interface V1DecodeError {
   id?: RequestId;
-  code: 'invalid_json' | 'bad_request' | 'unknown_type';
+  code: 'invalid_json' | 'bad_request' | 'unknown_type' | 'too_deep';
   message: string;
 }
 
@@ -36,16 +37,18 @@ export function checkSince(v: unknown): Record<string, StreamPosition> | string 
   // No prototype: a topic named "__proto__" stays an own key, and "constructor" etc. have no position.
   const out: Record<string, StreamPosition> = Object.create(null) as Record<string, StreamPosition>;
   for (const [topic, pos] of Object.entries(v as Record<string, unknown>)) {
-    if (pos === null || typeof pos !== 'object') return `since.${topic} must be {offset, epoch}`;
+    if (pos === null || typeof pos !== 'object') return `since[${describeValue(topic)}] must be {offset, epoch}`;
     const { offset, epoch } = pos as { offset?: unknown; epoch?: unknown };
-    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return `since.${topic}.offset must be a non-negative integer`;
-    if (typeof epoch !== 'string') return `since.${topic}.epoch must be a string`;
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return `since[${describeValue(topic)}].offset must be a non-negative integer`;
+    if (typeof epoch !== 'string') return `since[${describeValue(topic)}].epoch must be a string`;
     out[topic] = { offset, epoch };
   }
   return out;
 }
 
-export function decodeV1(text: string): V1Decoded {
+export function decodeV1(text: string, maxDepth = DEFAULT_MAX_JSON_DEPTH): V1Decoded {
+  // Measured on the text: a deep value is never parsed, so nothing later can recurse into it.
+  if (nestedDeeperThan(text, maxDepth)) return fail('too_deep', `the request nests JSON deeper than ${maxDepth} levels (HERALD_MAX_JSON_DEPTH)`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -87,7 +90,7 @@ export function decodeV1(text: string): V1Decoded {
     case undefined:
       return fail('bad_request', 'a request needs a "type"', id);
     default:
-      return fail('unknown_type', `unknown type ${JSON.stringify(o.type)?.slice(0, 40)}; expected subscribe, unsubscribe, topics, ping, publish, refresh or presence`, id);
+      return fail('unknown_type', `unknown type ${describeValue(o.type)}; expected subscribe, unsubscribe, topics, ping, publish, refresh or presence`, id);
   }
 }
 
@@ -95,7 +98,9 @@ const idPart = (id: RequestId | undefined): string => (id === undefined ? '' : `
 
 export function encodeMessage(m: Message): string {
   const payload = m.kind === 'json' ? `"data":${m.body}` : m.kind === 'text' ? `"data":${JSON.stringify(m.body)}` : `"binary":${JSON.stringify(m.body)}`;
-  return `{"type":"message","topic":${JSON.stringify(m.topic)},${payload},"offset":${m.offset},"epoch":${JSON.stringify(m.epoch)},"ts":${m.ts}}`;
+  // A client's publish says who sent it, so receivers can tell it from a backend's.
+  const from = m.fromUser === undefined ? '' : `,"from":{"user":${JSON.stringify(m.fromUser)}}`;
+  return `{"type":"message","topic":${JSON.stringify(m.topic)},${payload},"offset":${m.offset},"epoch":${JSON.stringify(m.epoch)},"ts":${m.ts}${from}}`;
 }
 
 export function encodeWelcome(client: string, user: UserId, topics: string[], heartbeatMs: number): string {

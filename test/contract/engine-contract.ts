@@ -405,6 +405,23 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         assert.deepEqual([r.messages.map((x) => x.body), r.complete], [['new'], false]);
       });
 
+      it('caps a recovery at maxBytes: the newest messages that fit (at least one), complete false when cut', async () => {
+        const e = await node();
+        const body = 'x'.repeat(1000);
+        let last = await e.broker.publish(text('cap', body));
+        for (let i = 0; i < 4; i++) last = await e.broker.publish(text('cap', body));
+        const epoch = last.epoch;
+        // Five messages of ~1 KB (payload; Redis counts its stored JSON, a little more): 2.5 KB holds two.
+        let r = await e.history.since('cap', { offset: 0, epoch }, 2500);
+        assert.deepEqual([r.messages.map((m) => m.offset), r.complete, r.position.offset], [[4, 5], false, 5]);
+        r = await e.history.since('cap', { offset: 3, epoch }, 2500);
+        assert.deepEqual([r.messages.map((m) => m.offset), r.complete], [[4, 5], true], 'a gap that fits is whole');
+        r = await e.history.since('cap', { offset: 0, epoch }, 10);
+        assert.deepEqual([r.messages.map((m) => m.offset), r.complete], [[5], false], 'one message larger than the cap still goes');
+        r = await e.history.since('cap', { offset: 0, epoch });
+        assert.equal(r.messages.length, 5, 'no cap: everything');
+      });
+
       it('keeps no history with historySize 0, but still counts offsets', async () => {
         const e = await node({ historySize: 0 });
         await e.broker.publish(text('n', 'a'));

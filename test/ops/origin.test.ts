@@ -8,9 +8,9 @@ import { startHerald, topicsLive, type TestServer } from '../helpers/server.js';
 import { TestSocket } from '../helpers/ws-client.js';
 
 /** Tries an upgrade; resolves with 101 or the HTTP status and JSON body of the refusal. */
-function tryUpgrade(url: string, origin?: string): Promise<{ status: number; body?: unknown }> {
+function tryUpgrade(url: string, origin?: string, host?: string): Promise<{ status: number; body?: unknown }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, origin === undefined ? {} : { origin });
+    const ws = new WebSocket(url, { ...(origin === undefined ? {} : { origin }), ...(host === undefined ? {} : { headers: { host } }) });
     const timer = setTimeout(() => reject(new Error('no answer to the upgrade within 3 s')), 3000);
     ws.once('open', () => {
       clearTimeout(timer);
@@ -58,10 +58,27 @@ describe('allowed origins', () => {
     assert.equal(r.status, 403);
   });
 
-  it('lets non-browser clients (no Origin) and the server\'s own origin (the dashboard) through', async () => {
+  it('lets non-browser clients (no Origin) through', async () => {
     const reg = await register(srv.base, 3, ['o']);
     assert.equal((await tryUpgrade(reg.url)).status, 101);
-    assert.equal((await tryUpgrade(reg.url, srv.base)).status, 101);
+  });
+
+  it('compares scheme, host and port exactly, and never trusts the Host header (issue 11)', async () => {
+    const reg = await register(srv.base, 5, ['o']);
+    const port = new URL(srv.base).port;
+    // The attacker picks the Host header: it used to vouch for an Origin with the same host.
+    for (const [origin, host] of [
+      [`http://evil.com:${port}`, `evil.com:${port}`],
+      [`ftp://127.0.0.1:${port}`, undefined],
+      [srv.base, undefined], // the server's own address is not an origin unless listed or HERALD_PUBLIC_URL
+      ['https://app.example:8443', undefined],
+      ['http://localhost:3001', undefined],
+      ['https://app.example.', undefined],
+    ] as const) {
+      const r = await tryUpgrade(reg.url, origin, host);
+      assert.equal(r.status, 403, `${origin} with Host ${host ?? '(real)'}`);
+    }
+    assert.equal((await tryUpgrade(reg.url, 'https://app.example:443')).status, 101, 'the default port is the same origin');
   });
 
   it('the allowed socket works: it receives what is published', async () => {
@@ -71,6 +88,19 @@ describe('allowed origins', () => {
     await request(srv.base, 'POST', '/publish', { topic: 'live', message: 'hello' });
     assert.equal((await ws.next()).data, 'hello');
     await ws.closeAndWait();
+  });
+
+  it('HERALD_PUBLIC_URL\'s origin (where the dashboard is served) is allowed, as ws or http', async () => {
+    const pub = await startHerald({ allowedOrigins: ['https://app.example'], publicUrl: 'wss://relay.example' });
+    try {
+      const reg = await register(pub.base, 6, ['o']);
+      const local = reg.url.replace('wss://relay.example', pub.base.replace('http', 'ws'));
+      assert.equal((await tryUpgrade(local, 'https://relay.example')).status, 101);
+      assert.equal((await tryUpgrade(local, 'http://relay.example')).status, 403, 'the scheme counts');
+      assert.equal((await tryUpgrade(local, pub.base)).status, 403);
+    } finally {
+      await pub.close();
+    }
   });
 
   it('CORS allows only the listed origins', async () => {

@@ -7,9 +7,9 @@ import { MemoryPresence } from './presence-memory.js';
 import { MemoryRegistry } from './registry-memory.js';
 
 /** The default engine: everything in this process; history is lost (new epochs) on restart. */
-export function createMemoryEngine(config: Pick<Config, 'registrationTtlMs' | 'historySize' | 'historyTtlMs'>): Engine {
+export function createMemoryEngine(config: Pick<Config, 'registrationTtlMs' | 'historySize' | 'historyTtlMs'> & Partial<Pick<Config, 'historyMaxBytes'>>): Engine {
   const registry = new MemoryRegistry(config.registrationTtlMs);
-  const history = new MemoryHistory(config.historySize, config.historyTtlMs);
+  const history = new MemoryHistory(config.historySize, config.historyTtlMs, config.historyMaxBytes);
   const broker = new MemoryBroker(history);
   const presence = new MemoryPresence();
   return {

@@ -126,7 +126,7 @@ export class RedisBroker implements Broker {
     const keys = [this.#keys.meta(input.topic), this.#keys.log(input.topic), this.#keys.channel(input.topic)];
     const args = [newEpoch(), encodeHead(id, input), this.#o.historySize, this.#o.historyTtlMs, this.#link.cluster ? 'SPUBLISH' : 'PUBLISH'];
     const [offset, epoch, ts] = (await this.#link.call((c) => publishScript.run(c, keys, args))) as [number, string, string];
-    return { id, topic: input.topic, userId: input.userId, kind: input.kind, body: input.body, offset, epoch, ts: Number(ts) };
+    return { id, topic: input.topic, userId: input.userId, kind: input.kind, body: input.body, offset, epoch, ts: Number(ts), fromUser: input.fromUser };
   }
 
   onMessage(handler: MessageHandler): void {

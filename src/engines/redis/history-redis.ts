@@ -30,9 +30,10 @@ export class RedisHistory implements History {
     return { offset, epoch };
   }
 
-  async since(topic: string, since: StreamPosition): Promise<Recovery> {
+  async since(topic: string, since: StreamPosition, maxBytes = 0): Promise<Recovery> {
     const keys = [this.#keys.meta(topic), this.#keys.log(topic)];
-    const reply = (await this.#link.call((c) => sinceScript.run(c, keys, [since.offset, since.epoch]))) as [number, string, number, ...string[]];
+    // The cap is applied in Redis: a long gap never crosses the network whole.
+    const reply = (await this.#link.call((c) => sinceScript.run(c, keys, [since.offset, since.epoch, maxBytes]))) as [number, string, number, ...string[]];
     const [offset, epoch, complete, ...encoded] = reply;
     const messages: Message[] = [];
     for (const text of encoded) {

@@ -7,6 +7,7 @@ import type { Message, PayloadKind, PublishInput, UserId } from '../../core/mess
 export function encodeHead(id: string, input: PublishInput): string {
   const head: Record<string, unknown> = { id, topic: input.topic, kind: input.kind, body: input.body };
   if (input.userId !== undefined) head['userId'] = input.userId;
+  if (input.fromUser !== undefined) head['fromUser'] = input.fromUser;
   return JSON.stringify(head).slice(0, -1);
 }
 
@@ -27,6 +28,8 @@ export function decodeMessage(text: string): Message | undefined {
   if (typeof o['kind'] !== 'string' || !kinds.has(o['kind'])) return undefined;
   if (typeof o['offset'] !== 'number' || typeof o['epoch'] !== 'string' || typeof o['ts'] !== 'number') return undefined;
   if (userId !== undefined && typeof userId !== 'string' && typeof userId !== 'number') return undefined;
+  const fromUser = o['fromUser'];
+  if (fromUser !== undefined && typeof fromUser !== 'string' && typeof fromUser !== 'number') return undefined;
   // Same fields in the same order as the memory engine's messages.
   return {
     id: o['id'],
@@ -37,5 +40,6 @@ export function decodeMessage(text: string): Message | undefined {
     offset: o['offset'],
     epoch: o['epoch'],
     ts: o['ts'],
+    fromUser: fromUser as UserId | undefined,
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { MemoryHistory } from '../../../src/engines/memory/history-memory.js';
+import { MESSAGE_OVERHEAD_BYTES, MemoryHistory } from '../../../src/engines/memory/history-memory.js';
 
 const text = (topic: string, body: string, userId?: number | string) => ({ topic, kind: 'text' as const, body, userId });
 
@@ -60,7 +60,7 @@ describe('MemoryHistory: offsets and ring', () => {
       const st = await h.stats();
       assert.equal(st.messages, 10);
       assert.equal(st.topics, 1);
-      assert.equal(st.bytes, 10 * 3);
+      assert.equal(st.bytes, 10 * (3 + 1 + MESSAGE_OVERHEAD_BYTES), 'payload, topic and per-message overhead');
       // oldest kept is 16: since 15 misses 16..25 -> all kept, complete
       const ok = await h.since('t', { offset: 15, epoch });
       assert.deepEqual(ok.messages.map((m) => m.offset), [16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
@@ -191,8 +191,101 @@ describe('MemoryHistory: TTL', () => {
       h.append(text('a', 'yy'));
       h.append(text('a', 'z'));
       h.append(text('b', '12345'));
-      assert.deepEqual(await h.stats(), { topics: 2, messages: 3, bytes: 2 + 1 + 5 });
+      assert.deepEqual(await h.stats(), { topics: 2, messages: 3, bytes: 2 + 1 + 5 + 3 * (1 + MESSAGE_OVERHEAD_BYTES) });
       h.sweep(Date.now() + 2000);
       assert.deepEqual(await h.stats(), { topics: 0, messages: 0, bytes: 0 });
     }));
+});
+
+describe('MemoryHistory: HERALD_HISTORY_MAX_BYTES', () => {
+  const cost = (body: string, topic: string) => body.length + topic.length + MESSAGE_OVERHEAD_BYTES;
+
+  test('the bound holds: the least recently published topic goes first, oldest message first, and a topic left empty gets a new epoch', async () => {
+    const body = 'x'.repeat(1000);
+    const one = cost(body, 'a');
+    const h = new MemoryHistory(100, 60_000, 10 * one);
+    try {
+      const a1 = h.append(text('a', body));
+      for (let i = 0; i < 3; i++) h.append(text('a', body));
+      for (let i = 0; i < 6; i++) h.append(text('b', body));
+      assert.deepEqual(await h.stats(), { topics: 2, messages: 10, bytes: 10 * one });
+      // One more on b: a (published least recently) loses its oldest message.
+      h.append(text('b', body));
+      let r = await h.since('a', { offset: 0, epoch: a1.epoch });
+      assert.deepEqual([r.messages.map((m) => m.offset), r.complete], [[2, 3, 4], false]);
+      assert.equal((await h.since('a', { offset: 1, epoch: a1.epoch })).complete, true, 'a client that had 1 misses nothing');
+      // Three more: a is emptied and dropped whole.
+      for (let i = 0; i < 3; i++) h.append(text('b', body));
+      assert.deepEqual(await h.position('a'), { offset: 0, epoch: '' });
+      r = await h.since('a', { offset: 4, epoch: a1.epoch });
+      assert.equal(r.complete, false);
+      const a5 = h.append(text('a', body));
+      assert.notEqual(a5.epoch, a1.epoch, 'its next publish starts a new epoch');
+      assert.equal((await h.since('a', { offset: 4, epoch: a1.epoch })).complete, false);
+      assert.ok((await h.stats()).bytes <= 10 * one);
+    } finally {
+      h.close();
+    }
+  });
+
+  test('publishing moves a topic to the back of the line', async () => {
+    const one = cost('x', 'a');
+    const h = new MemoryHistory(100, 60_000, 3 * one);
+    try {
+      const a = h.append(text('a', 'x'));
+      const b = h.append(text('b', 'x'));
+      h.append(text('a', 'x'));
+      h.append(text('c', 'x')); // over: b (least recent) goes, not a
+      assert.deepEqual(await h.position('b'), { offset: 0, epoch: '' });
+      assert.equal((await h.position('a')).epoch, a.epoch);
+      assert.notEqual(b.epoch, '');
+    } finally {
+      h.close();
+    }
+  });
+
+  test('a message larger than the bound is kept alone', async () => {
+    const h = new MemoryHistory(100, 60_000, 1024);
+    try {
+      h.append(text('a', 'small'));
+      const big = h.append(text('b', 'y'.repeat(5000)));
+      const r = await h.since('b', { offset: 0, epoch: big.epoch });
+      assert.deepEqual(r.messages.map((m) => m.offset), [1]);
+      assert.deepEqual(await h.position('a'), { offset: 0, epoch: '' });
+      h.append(text('b', 'z'));
+      const r2 = await h.since('b', { offset: 0, epoch: big.epoch });
+      assert.deepEqual([r2.messages.map((m) => m.offset), r2.complete], [[2], false]);
+    } finally {
+      h.close();
+    }
+  });
+
+  test('model check: the ring with evictions keeps a contiguous suffix, in order, within the bound', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 8 }), fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 300 })), { maxLength: 80 }), fc.integer({ min: 200, max: 3000 }), async (size, ops, max) => {
+        const h = new MemoryHistory(size, 60_000, max);
+        try {
+          for (const [topic, len] of ops) h.append(text(topic, 'x'.repeat(len)));
+          const st = await h.stats();
+          let bytes = 0;
+          let messages = 0;
+          for (const topic of ['a', 'b', 'c']) {
+            const p = await h.position(topic);
+            const r = await h.since(topic, { offset: 0, epoch: p.epoch });
+            const offs = r.messages.map((m) => m.offset);
+            assert.ok(offs.length <= size);
+            offs.forEach((o, i) => assert.equal(o, p.offset - offs.length + 1 + i, 'a contiguous suffix up to the position'));
+            bytes += r.messages.reduce((n, m) => n + cost(m.body, topic), 0);
+            messages += offs.length;
+          }
+          assert.equal(st.bytes, bytes);
+          assert.equal(st.messages, messages);
+          assert.ok(st.bytes <= max || st.messages === 1, `${st.bytes} > ${max}`);
+        } finally {
+          h.close();
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
