@@ -21,6 +21,12 @@
 //   {cluster}:topics sorted set topic -> subscribers on every node } the cluster view for operators,
 //   {cluster}:nodes  sorted set node -> expiry; :nodes:N node N's  } one slot (see
 //                    share (hash topic -> subscribers), :N:stats   } cluster-view-scripts.ts)
+//   {cluster}:wh     stream of webhook events, consumed by the group "herald"; the cluster view
+//                    scripts append topic.occupied/vacated in the same call that changes the sums
+//   {cluster}:wh:on  HERALD_WEBHOOK_MAX_PENDING while a node with webhooks lives (absent: no events)
+//   {cluster}:wh:dropped  events dropped past that bound, taken by whoever reads it
+//   {cluster}:wh:lease    the node that delivers (one at a time: order), with a TTL it renews
+//                    (see webhooks-scripts.ts)
 //   alive            marker holding a generation: missing after Redis came back empty
 //   control          pub/sub channel (plain PUBLISH reaches every node, also on Cluster)
 //
@@ -78,6 +84,12 @@ export class RedisKeys {
   /** Live nodes; a node's share is this key + ':' + node, its /stats that + ':stats'. */
   clusterNodes(): string {
     return `${this.#p}{cluster}:nodes`;
+  }
+
+  /** The webhook stream and its companions (one slot with the cluster view: see above). */
+  webhooks(): { stream: string; dropped: string; on: string; lease: string } {
+    const w = `${this.#p}{cluster}:wh`;
+    return { stream: w, dropped: `${w}:dropped`, on: `${w}:on`, lease: `${w}:lease` };
   }
 
   registration(id: string): string {

@@ -17,7 +17,14 @@ export interface RedisPresenceOptions {
   /** A dead node's members are gone within this time (HERALD_PRESENCE_TTL). */
   ttlMs: number;
   log: EngineLog;
+  /**
+   * Gets the joins/leaves that this node's own script calls caused (each change reaches exactly
+   * one node this way, unlike the channel), before the write counts as flushed: webhooks.
+   */
+  changed?: (events: PresenceEvent[]) => Promise<void>;
 }
+
+type Reply = [result: number, announced: string];
 
 /**
  * Presence in Redis (layout in presence-scripts.ts). This node's share of a topic expires two
@@ -60,7 +67,8 @@ export class RedisPresence implements Presence {
   }
 
   async get(topic: string, members: boolean): Promise<PresenceSnapshot> {
-    const [clients, users] = (await this.#link.call((c) => presenceCountScript.run(c, this.#common(topic), this.#commonArgs(topic)))) as [number, number];
+    const [clients, users, announced] = (await this.#link.call((c) => presenceCountScript.run(c, this.#common(topic), this.#commonArgs(topic)))) as [number, number, string];
+    await this.#changed([announced]);
     if (!members) return { clients, users };
     // Read in pages (HSCAN) so a topic of 100,000 members never holds Redis for one long
     // command; the counts are then those of the list, so the answer agrees with itself.
@@ -107,9 +115,13 @@ export class RedisPresence implements Presence {
         if (i > 0) await new Promise((r) => setImmediate(r));
         const chunk = topics.slice(i, i + RENEW_CHUNK);
         const results = await Promise.allSettled(this.#link.corked(() => chunk.map((t) => this.#link.call((c) => presenceRenewScript.run(c, this.#share(t), [...this.#commonArgs(t), this.#node, this.#entryTtl, this.#keyTtl])))));
+        const announced: string[] = [];
         results.forEach((r, j) => {
-          if (r.status === 'rejected' || r.value === 0) lost.push(chunk[j]!);
+          const reply = r.status === 'fulfilled' ? (r.value as Reply) : undefined;
+          if (reply) announced.push(reply[1]);
+          if (!reply || reply[0] === 0) lost.push(chunk[j]!);
         });
+        await this.#changed(announced);
       }
       if (lost.length > 0) {
         this.#o.log.debug({ topics: lost.length }, 'presence: writing back shares that were gone or not renewed');
@@ -153,23 +165,43 @@ export class RedisPresence implements Presence {
     const failed = new Set<string>();
     const refused = new Set<string>();
     const results = await Promise.allSettled(calls.map((c) => c.run));
+    const announced: string[] = [];
     results.forEach((r, i) => {
       const { topic, last } = calls[i]!;
-      if (r.status === 'rejected') {
+      const reply = r.status === 'fulfilled' ? (r.value as Reply) : undefined;
+      if (reply) announced.push(reply[1]);
+      if (!reply) {
         failed.add(topic);
         this.#written.delete(topic);
-      } else if (r.value === 0) {
+      } else if (reply[0] === 0) {
         // The share expired or vanished: not an error, write it whole right away.
         refused.add(topic);
         this.#written.delete(topic);
       } else if (last && !failed.has(topic) && !refused.has(topic)) {
-        if (r.value === 2) this.#written.delete(topic);
+        if (reply[0] === 2) this.#written.delete(topic);
         else this.#written.add(topic);
       }
     });
+    await this.#changed(announced);
     if (refused.size > 0) this.#local.rewrite(refused);
     if (failed.size > 0) this.#o.log.debug({ topics: failed.size }, 'presence: some writes failed; those topics are written whole on the next try');
     return [...failed];
+  }
+
+  /** Hands the changes announced by this node's calls to `changed` (never throws). */
+  async #changed(announced: string[]): Promise<void> {
+    if (!this.#o.changed) return;
+    const events: PresenceEvent[] = [];
+    for (const a of announced) {
+      const e = a ? decodePresenceEvent(a) : undefined;
+      if (e) events.push(e);
+    }
+    if (events.length === 0) return;
+    try {
+      await this.#o.changed(events);
+    } catch (err) {
+      this.#o.log.warn({ err, events: events.length }, 'presence: could not queue the webhook events of a change');
+    }
   }
 
   #common(topic: string): string[] {

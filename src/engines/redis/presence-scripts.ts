@@ -10,11 +10,15 @@ import { Script } from './script.js';
 // reads it, sends the dead node's `leave`s. Join/leave are published on the topic's channel,
 // by the same Redis that orders its messages: every node sees them in one order.
 //
+// Every script also returns what it announced ('' if nothing), so the node that ran it hands the
+// same joins and leaves to the webhooks: exactly one node sees each change.
+//
 // Common KEYS: users, count, nodes, channel. Common ARGV: topic, PUBLISH or SPUBLISH.
 const common = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local joined, left = {}, {}
+local announced = ''
 local function move(user, delta)
   if delta == 0 then return end
   local total = redis.call('HINCRBY', KEYS[1], user, delta)
@@ -44,7 +48,8 @@ local function list(users)
 end
 local function announce()
   if #joined == 0 and #left == 0 then return end
-  redis.call(ARGV[2], KEYS[4], '{"presence":' .. cjson.encode(ARGV[1]) .. ',"joined":' .. list(joined) .. ',"left":' .. list(left) .. '}')
+  announced = '{"presence":' .. cjson.encode(ARGV[1]) .. ',"joined":' .. list(joined) .. ',"left":' .. list(left) .. '}'
+  redis.call(ARGV[2], KEYS[4], announced)
 end
 `;
 
@@ -55,7 +60,7 @@ end
  * or the node was taken for dead): the caller then writes the topic whole.
  * KEYS: users, count, nodes, channel, share. ARGV: topic, publish command, node, entry TTL ms,
  * key TTL ms, replace (0/1), strict (0/1), user, clients, user, clients, ...
- * Returns 0 when refused, 1 when the node has members left here, 2 when it has none.
+ * Returns {0 when refused, 1 when the node has members left here, 2 when it has none; announced}.
  */
 export const presenceWriteScript = new Script(`${common}
 local score = redis.call('ZSCORE', KEYS[3], ARGV[3])
@@ -63,7 +68,7 @@ local alive = score and tonumber(score) > now
 purge()
 if ARGV[7] == '1' and ARGV[6] ~= '1' and not alive then
   announce()
-  return 0
+  return {0, announced}
 end
 if ARGV[6] == '1' then
   local listed = {}
@@ -94,7 +99,7 @@ else
 end
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
 announce()
-return result
+return {result, announced}
 `, 5);
 
 /**
@@ -108,21 +113,21 @@ local alive = score and tonumber(score) > now and redis.call('EXISTS', KEYS[5]) 
 purge()
 if not alive then
   announce()
-  return 0
+  return {0, announced}
 end
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
 redis.call('PEXPIRE', KEYS[5], ARGV[5])
 announce()
-return 1
+return {1, announced}
 `, 5);
 
 /**
  * The topic's counts, after removing expired nodes. KEYS: users, count, nodes, channel.
- * ARGV: topic, publish command. Returns {clients, users}.
+ * ARGV: topic, publish command. Returns {clients, users, announced}.
  */
 export const presenceCountScript = new Script(`${common}
 purge()
 announce()
-return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('HLEN', KEYS[1])}
+return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('HLEN', KEYS[1]), announced}
 `, 4);

@@ -1,0 +1,62 @@
+import { Script } from './script.js';
+
+// Webhook events live in one stream in the {cluster} slot (keys.ts), so the cluster view
+// scripts, which keep the summed subscriber counts there, append topic.occupied/vacated in the
+// same atomic call that moves a count across zero, including the call that removes a dead
+// node's share: whichever survivor's script purges it writes the vacated events, once.
+//
+// `emitter` is Lua to put after a script's other setup; it expects the last three KEYS to be
+// the stream, the dropped counter and the "on" key (holding the bound), and defines emit().
+export const emitter = `
+local whStream, whDropped = KEYS[#KEYS - 2], KEYS[#KEYS - 1]
+local whMax = tonumber(redis.call('GET', KEYS[#KEYS]) or '0')
+local function emit(kind, topic, user)
+  if whMax <= 0 then return end
+  if redis.call('XLEN', whStream) >= whMax then
+    redis.call('INCR', whDropped)
+    return
+  end
+  if user then
+    redis.call('XADD', whStream, '*', 'type', kind, 'topic', topic, 'user', user)
+  else
+    redis.call('XADD', whStream, '*', 'type', kind, 'topic', topic)
+  end
+end
+`;
+
+/** Appends events. KEYS: stream, dropped, on. ARGV: type, topic, user ('' = none), ... */
+export const webhookAddScript = new Script(`${emitter}
+for i = 1, #ARGV, 3 do
+  local user = ARGV[i + 2]
+  if user == '' then user = nil end
+  emit(ARGV[i], ARGV[i + 1], user)
+end
+return 1
+`, 3);
+
+/**
+ * Takes or renews the delivery lease, and marks webhooks on (with the bound) for every
+ * script. KEYS: lease, on. ARGV: node, lease ms, max pending, "on" ms. Returns 1 when this node delivers.
+ */
+export const webhookLeaseScript = new Script(`
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`, 2);
+
+/** Gives the lease up if this node holds it. KEYS: lease. ARGV: node. */
+export const webhookReleaseScript = new Script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`, 1);
+
+/** Delivered: acknowledged and deleted (the stream holds only what is undelivered). KEYS: stream. ARGV: group, id... */
+export const webhookAckScript = new Script(`
+local ids = {}
+for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
+redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
+redis.call('XDEL', KEYS[1], unpack(ids))
+return 1
+`, 1);
