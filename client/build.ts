@@ -1,5 +1,6 @@
 // Bundles the SDK for browsers: one ESM file, `ws` left out (browsers have WebSocket).
-// Run after `npm run build`: node dist/client/build.js [outfile]
+// Part of `npm run build` (dist/client/herald.browser.js, exported as herald/browser);
+// alone: node dist/client/build.js [outfile]
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 

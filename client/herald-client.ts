@@ -22,6 +22,10 @@ interface Entry {
 }
 
 const DEFAULTS = { requestTimeoutMs: 10_000, connectTimeoutMs: 10_000 };
+/** Token refreshes are at least this far apart, whatever the token says. */
+const MIN_REFRESH_GAP_MS = 1_000;
+/** setTimeout fires at once past 2^31 - 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A herald.v1 connection to one registration URL (from `POST /register`). It reconnects on
@@ -271,15 +275,22 @@ export class HeraldClient {
 
   // Token mode: a fresh token is sent ahead of the current one's expiry (a third of its life
   // before, between 0.5 s and 60 s), so the connection never closes with 4003 (token expired).
-  #scheduleRefresh(): void {
+  // The delay is measured from the token's own life (exp - iat) and from when it arrived, not
+  // from this device's clock, which may be off; refreshes are at least a second apart, and a
+  // delay past setTimeout's 24.8-day limit is re-armed rather than firing at once.
+  #scheduleRefresh(receivedAt = Date.now()): void {
     clearTimeout(this.#refreshTimer);
     if (!this.#getToken || this.#token === undefined) return;
     const claims = jwtClaims(this.#token);
     if (!claims) return;
-    const now = Date.now();
-    const life = claims.exp * 1000 - (claims.iat !== undefined ? claims.iat * 1000 : now);
+    const life = claims.iat !== undefined ? (claims.exp - claims.iat) * 1000 : claims.exp * 1000 - receivedAt;
     const lead = Math.min(60_000, Math.max(500, life / 3));
-    this.#refreshTimer = setTimeout(() => void this.#refresh(), Math.max(0, claims.exp * 1000 - lead - now));
+    const due = receivedAt + Math.max(MIN_REFRESH_GAP_MS, life - lead);
+    const arm = (): void => {
+      const wait = due - Date.now();
+      this.#refreshTimer = wait > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(() => void this.#refresh(), Math.max(0, wait));
+    };
+    arm();
   }
 
   async #refresh(): Promise<void> {
@@ -385,14 +396,16 @@ export class HeraldClient {
       reply.catch(() => {}); // the subscribe below reports failures
       this.#socket?.send(JSON.stringify({ type: 'unsubscribe', topics: leave, id }));
     }
-    if (subscribe.length > 0) void this.#subscribeTopics(subscribe);
+    // The server joined `joined` from this client's own positions (?since= at connect): asking
+    // again with `since` would have it replay the same messages twice.
+    if (subscribe.length > 0) void this.#subscribeTopics(subscribe, new Set(joined));
   }
 
   // One request for all topics; if the server refuses it, one per topic, so only the topic
   // at fault fails.
-  async #subscribeTopics(topics: string[]): Promise<void> {
+  async #subscribeTopics(topics: string[], joined?: ReadonlySet<string>): Promise<void> {
     const entries = topics.map((t) => this.#subscriptions.get(t));
-    const since = this.#positions.since(topics);
+    const since = this.#positions.since(joined ? topics.filter((t) => !joined.has(t)) : topics);
     try {
       await this.#request({ type: 'subscribe', topics, ...(since ? { since } : {}) }, false);
       topics.forEach((t, i) => {
@@ -407,7 +420,7 @@ export class HeraldClient {
         return;
       }
       if (topics.length > 1) {
-        await Promise.all(topics.map((t) => this.#subscribeTopics([t])));
+        await Promise.all(topics.map((t) => this.#subscribeTopics([t], joined)));
         return;
       }
       const topic = topics[0] as string;

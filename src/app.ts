@@ -8,6 +8,7 @@ import { Relay } from './core/relay.js';
 import { WebhookSender } from './core/webhook-sender.js';
 import { CountingStats } from './core/relay-stats.js';
 import type { Engine } from './engines/engine.js';
+import { HERALD_VERSION } from './version.js';
 import { createMemoryEngine } from './engines/memory/engine-memory.js';
 import { createRedisEngine } from './engines/redis/engine-redis.js';
 import { apiKeyAuth } from './http/auth.js';
@@ -16,6 +17,7 @@ import { errorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
 import { jsonBodyParser } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics.js';
+import { openapi } from './http/openapi.js';
 import { originCheck } from './http/origin.js';
 import { presenceRoutes } from './http/presence.js';
 import { publishRoutes } from './http/publish.js';
@@ -63,6 +65,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Herald's logs name the client, topic or route instead.
     childLoggerFactory: (logger) => logger,
     bodyLimit: config.maxBodyBytes,
+    // A user id may be 128 characters, percent-encoded up to 12 bytes each (DELETE /users/:user).
+    maxParamLength: 2048,
     trustProxy: config.trustProxy,
     ajv: { customOptions: { coerceTypes: false } },
   });
@@ -81,6 +85,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // App-wide hooks, after @fastify/websocket's (which sets request.ws): key, then WebSocket Origin.
   apiKeyAuth(app, config.apiKey);
   originCheck(app, config.allowedOrigins);
+  await openapi(app, HERALD_VERSION);
   await app.register(healthRoutes, { relay });
   await app.register(registerRoutes, { relay });
   await app.register(publishRoutes, { relay });

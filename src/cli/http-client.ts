@@ -47,7 +47,7 @@ export interface ServerOptions {
 export function addServerOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--server <url>', 'Herald HTTP address').env('HERALD_SERVER').default('http://127.0.0.1:8000'))
-    .addOption(new Option('--api-key <key>', 'API key, sent as `Authorization: Bearer KEY`').env('HERALD_API_KEY'));
+    .addOption(new Option('--api-key <key>', 'the server\'s API key (its HERALD_API_KEY)').env('HERALD_API_KEY'));
 }
 
 /**
@@ -100,6 +100,12 @@ export interface Registration {
   topics: string[];
 }
 
+/** Server messages that speak HTTP (headers, routes), said in the CLI's terms instead. */
+const cliMessages: Record<string, (keyGiven: boolean) => string> = {
+  unauthorized: (keyGiven) => (keyGiven ? 'the server refused the API key: check --api-key (or HERALD_API_KEY) against the server\'s HERALD_API_KEY' : 'the server needs an API key: pass --api-key KEY or set HERALD_API_KEY'),
+  unknown_client: () => 'no registration has this id: register again with `herald register`',
+};
+
 /** Herald's HTTP API, as the CLI uses it. */
 export class HeraldHttp {
   readonly #base: string;
@@ -149,7 +155,8 @@ export class HeraldHttp {
     }
     if (!response.ok) {
       const e = parsed as { error?: string; message?: string } | undefined;
-      const what = e?.error ? `${e.message ?? ''} (${e.error}, HTTP ${response.status})` : `HTTP ${response.status} ${text.slice(0, 200)}`;
+      const message = (e?.error && cliMessages[e.error]?.(this.#apiKey !== undefined)) ?? e?.message ?? '';
+      const what = e?.error ? `${message} (${e.error}, HTTP ${response.status})` : `HTTP ${response.status} ${text.slice(0, 200)}`;
       throw new CliError(what.trim(), ExitCode.refused);
     }
     return parsed as T;

@@ -14,7 +14,7 @@ interface PublishOptions extends ServerOptions {
 export function publishCommand(): Command {
   const cmd = cliCommand('publish', 'publish a message to a topic (text, --data JSON, or --file bytes)')
     .argument('<topic>', 'the topic')
-    .argument('[message]', 'the message text; "-" reads it from stdin')
+    .argument('[message]', 'the message text; "-" reads it from stdin (one trailing newline dropped)')
     .option('--user <id>', 'deliver only to this user\'s clients')
     .option('--data <json>', 'publish this JSON value instead of a text message')
     .option('--file <path>', 'publish the file\'s bytes as a binary message')
@@ -32,7 +32,8 @@ export function publishCommand(): Command {
         if (opts.user !== undefined) body.user_id = parseUserId(opts.user);
         if (opts.data !== undefined) body.data = parseJson(opts.data);
         else if (opts.file !== undefined) body.binary = (await readInput(opts.file)).toString('base64');
-        else body.message = message === '-' ? (await readStdin()).toString('utf8') : message;
+        // `echo hello | herald publish news -` means "hello": the newline ends the line, it is not the message's.
+        else body.message = message === '-' ? (await readStdin()).toString('utf8').replace(/\r?\n$/, '') : message;
         const result = await new HeraldHttp(opts).publish(body);
         if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
         else process.stdout.write(`published to ${topic} at offset ${result.offset}\n`);

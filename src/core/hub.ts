@@ -135,7 +135,7 @@ export class Hub {
     const prev = session.links.get(topic);
     if (prev) return prev;
     const st = this.#state(topic);
-    const link: Link = { live: false, queue: [], queuedBytes: 0, written: undefined, liveSince: 0 };
+    const link: Link = { live: false, queue: [], queuedBytes: 0, written: undefined, liveSince: 0, start: undefined };
     session.links.set(topic, link);
     st.pending.add(session);
     this.#options.onHold?.(session, topic);
@@ -207,6 +207,30 @@ export class Hub {
     st.pending.delete(session);
     st.live.add(session);
     if (frames.length > 0) session.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+  }
+
+  /**
+   * A session asks again for a topic it already holds live, from its own position (herald.v1
+   * `subscribe` with `since`): it gets what it missed before this connection started in the
+   * topic (everything after that was written on this socket, which loses nothing), then
+   * `recovered` at what was written here. Returns how many messages were replayed.
+   */
+  resend(session: Session, topic: string, recovery: Recovery): number {
+    const link = session.links.get(topic);
+    if (!link?.live) return 0;
+    const start = link.start ?? { offset: 0, epoch: recovery.position.epoch };
+    const frames: Buffer[] = [];
+    if (start.epoch === recovery.position.epoch) {
+      for (const m of recovery.messages) {
+        if (m.offset > start.offset) break;
+        if (m.userId !== undefined && String(m.userId) !== session.userKey) continue;
+        frames.push(new Outgoing(m).frame(session.protocol));
+      }
+    }
+    const replayed = frames.length;
+    frames.push(textFrame(encodeRecovered(topic, this.cursor(session, topic) ?? recovery.position, recovery.complete)));
+    session.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
+    return replayed;
   }
 
   /** The last position written to a session for a topic, for its cursor. */

@@ -16,6 +16,8 @@ export interface ClientIdentity {
   cursors: Record<string, StreamPosition>;
   /** Token connections: when the token expires (ms since epoch). Undefined: a stored registration. */
   expiresAt?: number | undefined;
+  /** Token connections: the token's `iat` (seconds), which a revocation compares. */
+  issuedAt?: number | undefined;
 }
 
 /** What a verified connection token says (DESIGN.md 7). */

@@ -20,13 +20,18 @@ export function handlePlain(relay: Relay, s: Session, data: RawData, isBinary: b
     relay.log.info({ client: s.id, code: check.code }, 'ignored a topics update: %s', check.message);
     return;
   }
-  // A topic it may not read: the whole update is ignored, as any invalid one.
-  if (s.rights.firstForbidden(check.topics) !== undefined) {
-    relay.stats.refused('forbidden_topic');
-    relay.log.info({ client: s.id, user: s.userKey }, 'ignored a topics update naming a topic the client may not read');
-    return;
-  }
-  relay.serialize(s, () => relay.setTopics(s, check.topics)).catch((err: unknown) => {
-    relay.log.warn({ err, client: s.id }, 'topics update failed');
-  });
+  relay
+    .serialize(s, async () => {
+      // Checked in turn with the session's other changes: a rights change queued before this
+      // update must apply first. A topic it may not read: the whole update is ignored.
+      if (s.rights.firstForbidden(check.topics) !== undefined) {
+        relay.stats.refused('forbidden_topic');
+        relay.log.info({ user: s.userKey }, 'ignored a topics update naming a topic the client may not read');
+        return;
+      }
+      await relay.setTopics(s, check.topics);
+    })
+    .catch((err: unknown) => {
+      relay.log.warn({ err, client: s.id }, 'topics update failed');
+    });
 }

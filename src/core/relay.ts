@@ -13,6 +13,7 @@ import { encodePresenceLines, encodeSubscribed, encodeUnsubscribed, encodeWelcom
 import { AccessPolicy, type Rights } from './access.js';
 import { Hub } from './hub.js';
 import type { ClientIdentity, TokenGrant } from './identity.js';
+import { RecentChanges } from './recent-changes.js';
 import type { Message, PublishInput, StreamPosition, UserId } from './message.js';
 import type { ProtocolName } from './outgoing.js';
 import { presenceUser } from './presence-user.js';
@@ -49,6 +50,8 @@ export class Relay {
   /** Topics with presence (HERALD_PRESENCE_TOPICS). */
   readonly hasPresence: (topic: string) => boolean;
   #cursorTimer: NodeJS.Timeout | undefined;
+  /** Rights changes and revocations heard lately, for connections accepted before they came. */
+  readonly #recent = new RecentChanges();
   #localCounter = 0;
   #savingCursors = false;
 
@@ -93,9 +96,11 @@ export class Relay {
     engine.broker.onControl((event) => {
       if (event.node === this.nodeId) return;
       if (event.type === 'revoke') {
-        this.#closeUser(event.user, event.before);
+        this.#recent.revocations.note(event.user, event.at);
+        this.#closeUser(event.user, event.at);
         return;
       }
+      if (event.type === 'rights') this.#recent.rights.note(event.clientId, { topics: event.topics, grants: event.grants });
       const s = this.hub.get(event.clientId);
       if (!s) return;
       if (event.type === 'rights') {
@@ -157,7 +162,7 @@ export class Relay {
 
   /** A token connection's identity: a server-made id (no credential), nothing stored. */
   tokenClient(grant: TokenGrant): ClientIdentity {
-    return { id: `t-${randomBytes(12).toString('hex')}`, userId: grant.user, topics: grant.topics, grants: grant.grants, cursors: {}, expiresAt: grant.expiresAt };
+    return { id: `t-${randomBytes(12).toString('hex')}`, userId: grant.user, topics: grant.topics, grants: grant.grants, cursors: {}, expiresAt: grant.expiresAt, issuedAt: grant.issuedAt };
   }
 
   /** The rights of a registration or a token connection. */
@@ -178,6 +183,7 @@ export class Relay {
     const held = [...new Set([...(before.held ?? before.topics).filter((t) => rights.mayHold(t)), ...added])].slice(0, this.config.maxTopics);
     const reg = await this.engine.registry.update(id, { ...change, held });
     if (!reg) return undefined;
+    this.#recent.rights.note(id, { topics: reg.topics, grants: reg.grants });
     const s = this.hub.get(id);
     if (s) this.#applyRights(s, reg.topics, reg.grants, true);
     const event: ControlEvent = { type: 'rights', node: this.nodeId, clientId: id, topics: reg.topics, grants: reg.grants };
@@ -213,22 +219,30 @@ export class Relay {
    * now, and closes every socket of the user on every node (4001). Returns the registrations deleted.
    */
   async revokeUser(user: string): Promise<number> {
-    const now = Date.now();
-    await this.engine.registry.revokeUser(user, Math.floor(now / 1000), this.config.revocationTtlMs);
+    const at = Math.floor(Date.now() / 1000);
+    await this.engine.registry.revokeUser(user, at, this.config.revocationTtlMs);
     const ids = await this.engine.registry.deleteUser(user);
-    this.#closeUser(user, now + 1);
+    this.#recent.revocations.note(user, at);
+    this.#closeUser(user, at);
     try {
-      await this.engine.broker.sendControl({ type: 'revoke', node: this.nodeId, user, before: now + 1 });
+      await this.engine.broker.sendControl({ type: 'revoke', node: this.nodeId, user, at });
     } catch (err) {
       this.log.warn({ err }, 'could not send a revocation to other nodes');
     }
     return ids.length;
   }
 
-  #closeUser(user: string, before: number): void {
-    for (const s of this.hub.sessionsOfUser(user)) {
-      if (s.connectedAt < before) s.close(CloseCode.unregistered, 'the user was revoked', 'unregistered');
-    }
+  /**
+   * Closes the user's sockets that a revocation at second `at` ends: every registration socket
+   * (its registration is gone) and token sockets whose token was issued up to `at`. Judged by
+   * the credential, not by when the socket connected, so no clock of another node matters.
+   */
+  #closeUser(user: string, at: number): void {
+    for (const s of this.hub.sessionsOfUser(user)) if (this.#revokedBy(s, at)) s.close(CloseCode.unregistered, 'the user was revoked', 'unregistered');
+  }
+
+  #revokedBy(s: Session, at: number): boolean {
+    return stored(s) || s.issuedAt === undefined || s.issuedAt <= at;
   }
 
   /** Closes a token connection at its expiry with 4003, unless a refresh moves it. */
@@ -307,8 +321,9 @@ export class Relay {
    * given at connect) or else the saved cursors. Requests the client sends meanwhile are served
    * after that (see serialize).
    */
-  connect(ws: WebSocket, reg: ClientIdentity, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg)): Session {
+  connect(ws: WebSocket, reg: ClientIdentity, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg), checkedAt = Date.now()): Session {
     const s = new Session(ws, reg.id, reg.userId, protocol, this.config, rights);
+    s.issuedAt = reg.issuedAt;
     // Shared listeners, not closures per socket: an idle connection holds only what it needs.
     s.onStop = this.#onStop;
     ws.on('close', this.#onSocketClose);
@@ -318,13 +333,24 @@ export class Relay {
     if (since) cursors = { ...cursors, ...since };
     this.hub.add(s);
     if (old) old.close(CloseCode.replaced, 'replaced by a newer connection', 'replaced');
+    // What was decided while this connection was being accepted (its credential was checked at
+    // `checkedAt`) found no socket then: it applies now.
+    const revokedAt = this.#recent.revocations.since(s.userKey, checkedAt);
+    if (revokedAt !== undefined && this.#revokedBy(s, revokedAt)) {
+      this.stats.connected(protocol, 1);
+      s.close(CloseCode.unregistered, 'the user was revoked', 'unregistered');
+      return s;
+    }
+    const changed = this.#recent.rights.since(reg.id, checkedAt);
+    if (changed) s.rights = rights = this.access.rights(reg.userId, changed.topics, changed.grants);
     // The old socket may also live on another node; only sockets older than this one go.
     else void this.#kick(reg.id, CloseCode.replaced, 'replaced by a newer connection', s.connectedAt);
     this.stats.connected(protocol, 1);
     if (reg.expiresAt !== undefined) this.#expireAt(s, reg.expiresAt);
     else this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
     // What the client held last time, less what it may no longer hold (rights change while away).
-    const topics = (reg.held ?? reg.topics).filter((t) => rights.mayHold(t)).slice(0, this.config.maxTopics);
+    const added = changed ? changed.topics.filter((t) => !reg.topics.includes(t)) : [];
+    const topics = [...new Set([...(reg.held ?? reg.topics).filter((t) => rights.mayHold(t)), ...added])].slice(0, this.config.maxTopics);
     if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, topics, this.config.heartbeatMs));
     this.#joinRegistration(s, topics, cursors);
     return s;
@@ -494,7 +520,16 @@ export class Relay {
    * message up to that point has reached the hub, then promote: replay + queued, once each.
    */
   async #join(s: Session, topic: string, since: StreamPosition | undefined, announce: boolean): Promise<void> {
-    if (s.links.get(topic)) return;
+    const held = s.links.get(topic);
+    if (held) {
+      // Held already: a position given anyway is answered (replay up to what was written here).
+      if (since && announce && held.live) {
+        const recovery = await this.engine.history.since(topic, since);
+        if (s.closed || s.links.get(topic) !== held) return;
+        this.stats.recovered(this.hub.resend(s, topic, recovery), recovery.complete);
+      }
+      return;
+    }
     const link = this.hub.watch(s, topic);
     // Until promoted, the session stands where it starts: its cursor must not lose this topic.
     if (since) link.written = since;
@@ -504,6 +539,7 @@ export class Relay {
       const recovery: Recovery = since ? await history.since(topic, since) : { messages: [], position: await history.position(topic), complete: true };
       await broker.fence?.(topic);
       if (s.closed || s.links.get(topic) !== link) return;
+      link.start = since ?? recovery.position;
       this.hub.promote(s, topic, recovery, announce && since !== undefined);
       if (since) this.stats.recovered(recovery.messages.length, recovery.complete);
       // The join is in effect once others can see it: a `presence` asked after `ok` shows this client.

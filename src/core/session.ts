@@ -21,6 +21,8 @@ export interface Link {
   written: StreamPosition | undefined;
   /** Hub flush sequence at which the link went live; later flushes moved its cursor. */
   liveSince: number;
+  /** Where this connection started in the topic: what came after was written here. */
+  start: StreamPosition | undefined;
 }
 
 export interface SessionLimits {
@@ -47,6 +49,8 @@ export class Session {
   rights: Rights;
   /** Token connections: when the token expires (ms since epoch); undefined for a stored registration. */
   expiresAt: number | undefined = undefined;
+  /** Token connections: the token's `iat` (seconds); a revocation closes those issued up to its second. */
+  issuedAt: number | undefined = undefined;
   /** Closes a token connection at expiry (4003), unless a refresh moves it. */
   expiryTimer: NodeJS.Timeout | undefined = undefined;
   /** Serializes this session's topic changes and requests; undefined while none is running. */

@@ -5,7 +5,8 @@ export type MessageHandler = (message: Message) => void;
 /**
  * Control events between nodes: a client unregistered or replaced (kick), so the node holding its
  * socket closes it; or its rights changed (PATCH /register/:id), so that socket follows; or its
- * user was revoked (DELETE /users/:user), so every node closes the user's sockets connected before `before`.
+ * user was revoked (DELETE /users/:user) at second `at`, so every node closes the user's sockets
+ * (a token socket only when its token was issued at or before `at`).
  * `node` is the sender's node id: a node ignores its own events. `before` (ms since epoch), when
  * set, limits the kick to sockets connected before it: a replacement's kick that arrives late
  * must not close an even newer connection of the same client.
@@ -13,7 +14,7 @@ export type MessageHandler = (message: Message) => void;
 export type ControlEvent =
   | { type: 'kick'; node: string; clientId: string; code: number; reason: string; before?: number }
   | { type: 'rights'; node: string; clientId: string; topics: string[]; grants: string[] }
-  | { type: 'revoke'; node: string; user: string; before: number };
+  | { type: 'revoke'; node: string; user: string; at: number };
 export type ControlHandler = (event: ControlEvent) => void;
 
 /**

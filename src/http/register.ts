@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Relay } from '../core/relay.js';
 import type { UserId } from '../core/message.js';
 import { HeraldError } from '../errors.js';
+import { mountPrefix } from './mount.js';
 import { topicSchema, userIdSchema } from './schemas.js';
 
 /** POST /register, PATCH and DELETE /register/:id (the tutorial's API, plus `topics`, `grants` and `id`). */
@@ -27,7 +28,7 @@ export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, 
     async (request) => {
       const reg = await relay.register(request.body.user_id, unique(request.body.topics), unique(request.body.grants));
       request.log.info({ client: reg.id, user: reg.userId }, 'registered');
-      return { url: `${wsBase(request, config.publicUrl)}/ws/${reg.id}`, id: reg.id, topics: reg.topics, grants: reg.grants };
+      return { url: `${wsBase(request, config.publicUrl)}${mountPrefix(request.raw)}/ws/${reg.id}`, id: reg.id, topics: reg.topics, grants: reg.grants };
     },
   );
 
@@ -43,7 +44,7 @@ export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, 
       const { id } = request.params;
       const reg = await relay.updateRights(id, { topics: unique(request.body.topics), grants: unique(request.body.grants) });
       if (!reg) throw new HeraldError('unknown_client');
-      request.log.info({ client: id }, 'rights changed');
+      request.log.info({ user: String(reg.userId) }, 'rights changed');
       return { id, topics: reg.topics, grants: reg.grants };
     },
   );

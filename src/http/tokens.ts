@@ -14,6 +14,9 @@ export const MAX_TOKEN_LENGTH = 8192;
 
 type Verify = (token: string) => Promise<TokenGrant>;
 
+/** Clocks of the backend and of Herald may differ this much. */
+const CLOCK_SKEW_MS = 60_000;
+
 /** The public key's algorithm follows from its type: RSA -> RS256, P-256 -> ES256, Ed25519 -> EdDSA. */
 function algorithmOf(key: KeyObject, file: string): JWSAlgorithm {
   const type = key.asymmetricKeyType;
@@ -65,16 +68,20 @@ export function tokenVerifier(config: Config): Verify | undefined {
       const why = err instanceof errors.JOSEError ? err.message : 'unreadable token';
       throw new HeraldError('invalid_token', `The connection token is not valid: ${why}.`);
     }
-    return grantOf(payload, config);
+    return grantOf(payload, config, Date.now());
   };
 }
 
 /** The claims Herald reads, each checked: a signed token can still carry nonsense. */
-function grantOf(p: JWTPayload, limits: Pick<Config, 'maxTopics' | 'maxTopicLength'>): TokenGrant {
+function grantOf(p: JWTPayload, limits: Pick<Config, 'maxTopics' | 'maxTopicLength' | 'revocationTtlMs'>, now: number): TokenGrant {
   const bad = (what: string): never => {
     throw new HeraldError('invalid_token', `The connection token is not valid: ${what}.`);
   };
   if (typeof p.sub !== 'string' || p.sub.length === 0 || p.sub.length > 128) bad('`sub` must be the user id, 1..128 characters');
+  // A revocation compares `iat`, and holds for HERALD_REVOCATION_TTL: a token issued "later"
+  // than now, or living longer than that, would outlive the revocation of its user.
+  if (typeof p.iat === 'number' && p.iat * 1000 > now + CLOCK_SKEW_MS) bad('`iat` is in the future');
+  if (p.exp! * 1000 > now + limits.revocationTtlMs + CLOCK_SKEW_MS) bad(`the token lives longer than HERALD_REVOCATION_TTL (${Math.round(limits.revocationTtlMs / 1000)} s): sign shorter tokens and refresh them, or raise the setting`);
   const list = (name: 'topics' | 'grants'): string[] => {
     const v = (p as Record<string, unknown>)[name];
     if (v === undefined) return [];

@@ -74,7 +74,8 @@ function offered(request: FastifyRequest): string[] {
  * answers), then the socket is handed to the relay with the negotiated protocol: none offered -> plain.
  */
 export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | undefined }> = async (app, { relay, verify }) => {
-  const accepted = new WeakMap<FastifyRequest, { client: ClientIdentity; since: Record<string, StreamPosition> | undefined; rights: Rights }>();
+  /** What preValidation decided, for the upgrade; `checkedAt`: when the credential was checked. */
+  const accepted = new WeakMap<FastifyRequest, { client: ClientIdentity; since: Record<string, StreamPosition> | undefined; rights: Rights; checkedAt: number }>();
   const v1 = new V1Handler(relay, verify);
 
   // One set of listeners for every socket (ws calls them with the socket as `this`): an idle
@@ -119,8 +120,8 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | u
     }
     release(ws, onError);
     const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
-    const { client, since, rights } = found;
-    relay.connect(ws, client, protocol, since, rights);
+    const { client, since, rights, checkedAt } = found;
+    relay.connect(ws, client, protocol, since, rights, checkedAt);
     ws.on('pong', onPong);
     ws.on('message', onMessage);
     request.log.debug({ protocol, token: client.expiresAt !== undefined }, 'socket connected');
@@ -141,11 +142,12 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | u
       if (!request.ws) return;
       admit(request);
       const since = resumeFrom(request.query.since);
+      const checkedAt = Date.now();
       const reg = await relay.engine.registry.get(request.params.id);
       if (!reg) throw new HeraldError('unknown_client');
       const rights = relay.rightsOf(reg);
       if (since) checkSinceRights(since, reg, rights);
-      accepted.set(request, { client: reg, since, rights });
+      accepted.set(request, { client: reg, since, rights, checkedAt });
     },
     handler: notAnUpgrade,
     wsHandler,
@@ -160,6 +162,7 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | u
       if (!request.ws) return;
       if (!verify) throw new HeraldError('tokens_disabled');
       if (request.query.token === undefined) throw new HeraldError('invalid_token', 'Send the connection token as ?token=JWT.');
+      const checkedAt = Date.now();
       const grant = await verify(request.query.token);
       await relay.checkRevoked(grant);
       admit(request);
@@ -168,7 +171,7 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | u
       const rights = relay.rightsOf(client);
       const forbidden = since && rights.firstForbidden(Object.keys(since));
       if (forbidden !== undefined) throw new HeraldError('forbidden', `this client may not read ${JSON.stringify(forbidden)}, named in ?since=`);
-      accepted.set(request, { client, since, rights });
+      accepted.set(request, { client, since, rights, checkedAt });
     },
     handler: notAnUpgrade,
     wsHandler,

@@ -40,7 +40,7 @@ test('register prints the id and URL; --json prints the server answer; unregiste
   assert.deepEqual(gone, { code: 0, stdout: `unregistered ${reg.id}\n`, stderr: '' });
   const again = await runCli(['unregister', reg.id], { env });
   assert.equal(again.code, 4);
-  assert.match(again.stderr, /^herald unregister: .*unknown_client, HTTP 404/);
+  assert.equal(again.stderr, 'herald unregister: no registration has this id: register again with `herald register` (unknown_client, HTTP 404)\n');
 });
 
 test('listen prints text, JSON and binary messages from publish in order, then exits after --count', async () => {
@@ -54,7 +54,8 @@ test('listen prints text, JSON and binary messages from publish in order, then e
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^published to news at offset \d+\n$/);
   }
-  const piped = await runCli(['publish', 'news', '-', '--json'], { env, stdin: 'from stdin' });
+  // As `echo from stdin | herald publish news -` sends it: the trailing newline is not part of the message.
+  const piped = await runCli(['publish', 'news', '-', '--json'], { env, stdin: 'from stdin\n' });
   assert.equal(piped.code, 0, piped.stderr);
   assert.equal((JSON.parse(piped.stdout) as { offset: number }).offset, 4);
   assert.equal(await listener.exitCode(), 0);
@@ -129,6 +130,20 @@ test('bad arguments exit 2 with a message that says what to fix', async () => {
   });
 });
 
+test('no command, or a mistyped one, exits 2 and says so first (with "Did you mean")', async () => {
+  const none = await runCli([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^herald: give a command; `herald serve` runs the server\n\nUsage: herald/);
+  const typo = await runCli(['regsiter']);
+  assert.equal(typo.code, 2);
+  assert.equal(typo.stdout, '');
+  assert.match(typo.stderr, /^error: unknown command 'regsiter'\n\(Did you mean register\?\)\n/);
+  assert.ok(typo.stderr.split('\n').length <= 4, typo.stderr);
+  const flag = await runCli(['serve', '--bogus']);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /^error: unknown option '--bogus'/);
+});
+
 test('--help documents every command and its exit codes', async () => {
   const commands = ['register', 'publish', 'listen', 'unregister'];
   const results = await Promise.all(commands.map((cmd) => runCli([cmd, '--help'])));
@@ -153,7 +168,11 @@ test('with an API key: refused without it (exit 4), accepted with --api-key or H
     const base = { HERALD_SERVER: guarded.base };
     const without = await runCli(['register', '--user', '1'], { env: base });
     assert.equal(without.code, 4);
-    assert.match(without.stderr, /unauthorized, HTTP 401/);
+    assert.equal(without.stderr, 'herald register: the server needs an API key: pass --api-key KEY or set HERALD_API_KEY (unauthorized, HTTP 401)\n');
+    const wrong = await runCli(['register', '--user', '1', '--api-key', 'nope'], { env: base });
+    assert.equal(wrong.code, 4);
+    assert.match(wrong.stderr, /refused the API key: check --api-key \(or HERALD_API_KEY\)/);
+    assert.doesNotMatch(without.stderr + wrong.stderr, /Authorization|Bearer/);
     assert.equal((await runCli(['register', '--user', '1', '--api-key', 'sekrit'], { env: base })).code, 0);
     assert.equal((await runCli(['publish', 'news', 'x'], { env: { ...base, HERALD_API_KEY: 'sekrit' } })).code, 0);
   } finally {

@@ -65,6 +65,30 @@ describe('cluster: access control and tokens on two nodes sharing a Redis', () =
     assert.deepEqual([again.status, again.body.error], [401, 'token_revoked']);
   });
 
+  it('a user banned while reconnecting in a loop on B (ban sent to A) keeps no socket open', async () => {
+    const [a, b] = nodes as [Node, Node];
+    for (let trial = 0; trial < 8; trial++) {
+      const user = `looper${trial}`;
+      const reg = await register(a.base, user, ['pub.x']);
+      const opened: TestSocket[] = [];
+      let stop = false;
+      const loop = (async () => {
+        for (let i = 0; i < 500 && !stop; i++) {
+          try {
+            opened.push(await TestSocket.open(on(b, reg.url)));
+          } catch {
+            // 404 once the registration is gone
+          }
+        }
+      })();
+      await waitFor('a few connections', () => opened.length >= 3);
+      assert.equal((await request(a.base, 'DELETE', `/users/${user}`)).status, 200);
+      stop = true;
+      await loop;
+      await waitFor(`every socket of ${user} closed (trial ${trial})`, () => opened.every((s) => s.ws.readyState === s.ws.CLOSED), 5_000);
+    }
+  });
+
   it('registrations of one user made on two nodes at once never exceed the limit', async () => {
     const [a, b] = nodes as [Node, Node];
     // Four connected registrations fill the limit; then twenty more race on both nodes.

@@ -100,6 +100,8 @@ describe('connection tokens', () => {
       ['wrong audience', sign({ sub: '1' }, { aud: 'someone-else' }), 'invalid_token'],
       ['bad topics claim', sign({ sub: '1', topics: 'news' }), 'invalid_token'],
       ['expired', sign({ sub: '1', exp: now() - 120 }), 'token_expired'],
+      ['iat in the future (would outlive a revocation)', sign({ sub: '1' }, { iat: now() + 3600 }), 'invalid_token'],
+      ['longer than HERALD_REVOCATION_TTL (24 h)', sign({ sub: '1' }, { ttl: 2 * 86_400 }), 'invalid_token'],
       ['not a JWT', Promise.resolve('garbage'), 'invalid_token'],
     ];
     for (const [name, token, code] of cases) {
@@ -181,6 +183,14 @@ describe('connection tokens', () => {
     const s = await TestSocket.open(wsUrl(srv, await sign({ sub: 'other' })), 'herald.v1');
     assert.equal((await req(s, { type: 'refresh', id: 1, token: older })).code, 'forbidden', 'another user: forbidden before revoked');
     await s.closeAndWait();
+  });
+
+  test('DELETE /users/:user takes user ids of 128 characters, also percent-encoded', async () => {
+    for (const user of ['u'.repeat(128), '語'.repeat(128)]) {
+      const r = await request<J>(srv.base, 'DELETE', `/users/${encodeURIComponent(user)}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.user, user);
+    }
   });
 });
 

@@ -154,14 +154,29 @@ describe('herald.v1 protocol', () => {
     assert.deepEqual(got[3], { type: 'ok', id: 1 });
   });
 
-  test('subscribe to an already joined topic: ok, no replay, even with since', async () => {
-    const { s } = await v1(1, ['dup.t']);
-    await publish(srv.base, { topic: 'dup.t', message: 'one' });
-    const [m] = await s.takeJson(1);
-    assert.deepEqual(await req(s, { type: 'subscribe', id: 2, topics: ['dup.t'], since: { 'dup.t': { offset: 0, epoch: m!.epoch } } }), { type: 'ok', id: 2 });
-    await publish(srv.base, { topic: 'dup.t', message: 'two' });
+  test('subscribe to an already joined topic: with since, what it missed before this connection, then recovered; without, just ok', async () => {
+    for (const m of ['one', 'two', 'three']) await publish(srv.base, { topic: 'dup.t', message: m });
+    const { s } = await v1(1, ['dup.t']); // joined from now: offset 3
+    await publish(srv.base, { topic: 'dup.t', message: 'four' });
+    const [four] = await s.takeJson(1);
+    const epoch = four!.epoch;
+    s.send({ type: 'subscribe', id: 2, topics: ['dup.t'], since: { 'dup.t': { offset: 1, epoch } } });
+    // two and three were never written on this socket; four was, so it is not sent again.
+    const again = await s.takeJson(4);
+    assert.deepEqual(again.map((o) => [o.type, o.data ?? o.offset]), [['message', 'two'], ['message', 'three'], ['recovered', 4], ['ok', undefined]]);
+    assert.equal(again[2]!.complete, true);
+    s.send({ type: 'subscribe', id: 3, topics: ['dup.t'], since: { 'dup.t': { offset: 3, epoch } } });
+    assert.deepEqual(await s.takeJson(2), [{ type: 'recovered', topic: 'dup.t', epoch, offset: 4, complete: true }, { type: 'ok', id: 3 }]);
+    // Another epoch: this epoch's history up to where the connection started, and complete: false.
+    s.send({ type: 'subscribe', id: 4, topics: ['dup.t'], since: { 'dup.t': { offset: 1, epoch: 'another-epoch' } } });
+    const other = await s.takeJson(5);
+    assert.deepEqual(other.slice(0, 3).map((o) => o.data), ['one', 'two', 'three']);
+    assert.deepEqual(other.slice(3), [{ type: 'recovered', topic: 'dup.t', epoch, offset: 4, complete: false }, { type: 'ok', id: 4 }]);
+    assert.deepEqual(await req(s, { type: 'subscribe', id: 5, topics: ['dup.t'] }), { type: 'ok', id: 5 });
+    await publish(srv.base, { topic: 'dup.t', message: 'five' });
     const [n] = await s.takeJson(1);
-    assert.equal(n!.data, 'two');
+    assert.equal(n!.data, 'five');
+    await s.expectSilence(100);
   });
 
   test('unsubscribe: ok, then nothing more from that topic', async () => {

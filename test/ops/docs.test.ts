@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { settings } from '../../src/config.js';
+import { settings, showDefault } from '../../src/config.js';
 import { CloseCode } from '../../src/protocol/close-codes.js';
 import { repoRoot, startHerald, type TestServer } from '../helpers/server.js';
 
@@ -18,6 +18,14 @@ describe('docs/operations.md', () => {
   it('lists every setting with its variable and flag', () => {
     const missing = settings.filter((x) => !doc.includes(`| \`${x.env}\` | \`--${x.flag}\` |`)).map((x) => x.env);
     assert.deepEqual(missing, []);
+  });
+
+  it('shows every default as herald serve --help prints it', () => {
+    const row = (x: (typeof settings)[number], shown: string): string => `| \`${x.env}\` | \`--${x.flag}\` | ${shown} |`;
+    const wrong = settings
+      .filter((x) => !doc.includes(row(x, showDefault(x) || '—')) && !doc.includes(row(x, `\`${showDefault(x)}\``)))
+      .map((x) => `${x.env}: ${showDefault(x)}`);
+    assert.deepEqual(wrong, []);
   });
 
   it('describes every herald_* metric /metrics serves', async () => {

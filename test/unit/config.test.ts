@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { bytes, ConfigError, defaults, duration, loadConfig, settings } from '../../src/config.js';
+import { bytes, ConfigError, defaults, duration, loadConfig, settings, showBytes, showDefault, showDuration } from '../../src/config.js';
 
 describe('config', () => {
   test('defaults: port 8000 on 127.0.0.1, memory engine, topic cats', () => {
@@ -46,12 +46,31 @@ describe('config', () => {
 
   test('durations and sizes', () => {
     assert.equal(duration('500ms', 'x'), 500);
-    assert.equal(duration('30', 'x'), 30_000);
+    assert.equal(duration('0', 'x'), 0);
     assert.equal(duration('10m', 'x'), 600_000);
     assert.equal(duration('1.5s', 'x'), 1500);
     assert.equal(bytes('64kb', 'x'), 65536);
     assert.equal(bytes('1MiB', 'x'), 1048576);
     assert.equal(bytes('100', 'x'), 100);
+  });
+
+  test('a bare number is refused for a duration, with the two readings it could have', () => {
+    assert.throws(() => loadConfig({}, { heartbeatMs: '25000' }), (err: unknown) => err instanceof ConfigError && err.message === '--heartbeat must be a duration with a unit, like 500ms, 30s, 10m or 24h, got "25000"; a bare number has no unit: write 25000ms or 25000s');
+    assert.throws(() => loadConfig({ HERALD_FLUSH_WINDOW: '2' }), /HERALD_FLUSH_WINDOW must be a duration with a unit/);
+    assert.equal(loadConfig({ HERALD_FLUSH_WINDOW: '0' }).flushWindowMs, 0);
+  });
+
+  test('durations and sizes print in their largest exact unit', () => {
+    assert.deepEqual([25_000, 86_400_000, 3_600_000, 2, 1500, 90_000, 0].map(showDuration), ['25s', '24h', '1h', '2ms', '1500ms', '90s', '0ms']);
+    assert.deepEqual([1048576, 65536, 100, 1536].map(showBytes), ['1mb', '64kb', '100', '1536']);
+  });
+
+  test('every printed default, read back, gives the default', () => {
+    for (const x of settings) {
+      const text = showDefault(x);
+      if (text === '') continue;
+      assert.deepEqual(x.parse(text, x.flag), x.default, `${x.flag}: "${text}"`);
+    }
   });
 
   test('every setting has a HERALD_ variable, a flag and help, and a default in one place', () => {

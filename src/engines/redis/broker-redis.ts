@@ -21,6 +21,11 @@ export interface RedisBrokerOptions {
   log: EngineLog;
   /** Reads what a topic missed, to fill a gap in live delivery (after a reconnect). */
   recover: (topic: string, since: StreamPosition) => Promise<Recovery>;
+  /**
+   * How often the subscription is proven alive: a probe published on the control channel must
+   * come back on the subscriber within three intervals. Default 1 000 ms.
+   */
+  probeIntervalMs?: number;
 }
 
 /**
@@ -52,6 +57,9 @@ export class RedisBroker implements Broker {
   #onMessage: MessageHandler = () => {};
   #onControl: ControlHandler = () => {};
   #onPresence: (event: PresenceEvent) => void = () => {};
+  /** The liveness probe in flight: its token and when it was sent. */
+  #probe: { token: string; sentAt: number } | undefined;
+  readonly #probeTimer: NodeJS.Timeout;
 
   constructor(link: RedisLink, sub: RedisClient, keys: RedisKeys, options: RedisBrokerOptions) {
     this.#link = link;
@@ -65,6 +73,38 @@ export class RedisBroker implements Broker {
     sub.on('ready', () => void this.#resubscribe());
     sub.on('close', () => this.#setSubReady(false));
     sub.on('end', () => this.#setSubReady(false));
+    const interval = options.probeIntervalMs ?? 1_000;
+    this.#probeTimer = setInterval(() => this.#checkSubscription(interval * 3), interval);
+    this.#probeTimer.unref();
+  }
+
+  /**
+   * Pub/sub can stop delivering while commands still work (a proxy or a network path that
+   * drops one connection's traffic, a Redis that stalls one client): nothing errors, messages
+   * just stop. So a probe goes out on the control channel, which every node subscribes to, and
+   * must come back. When it does not in time, the subscriber is reported down (/health 503) and
+   * reconnected; the resubscribe then fills every topic's gap from history.
+   */
+  #checkSubscription(timeoutMs: number): void {
+    if (this.#closed || !this.#subReady) {
+      this.#probe = undefined;
+      return;
+    }
+    const now = Date.now();
+    if (this.#probe) {
+      if (now - this.#probe.sentAt < timeoutMs) return;
+      this.#o.log.warn({ waitedMs: now - this.#probe.sentAt }, 'redis subscription stopped delivering (a probe never came back); reconnecting it');
+      this.#probe = undefined;
+      this.#setSubReady(false);
+      this.#sub.disconnect(true);
+      return;
+    }
+    const probe = { token: `${this.#idPrefix}-${(++this.#fenceCounter).toString(36)}`, sentAt: now };
+    this.#probe = probe;
+    // A failed publish says nothing about the subscription: the command link's own health does.
+    this.#link.call((c) => c.publish(this.#keys.control(), `{"probe":"${probe.token}"}`)).catch(() => {
+      if (this.#probe === probe) this.#probe = undefined;
+    });
   }
 
   /** True while the subscriber connection is up and subscribed to what this node wants. */
@@ -166,6 +206,7 @@ export class RedisBroker implements Broker {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#probeTimer);
     this.#wanted.clear();
     for (const done of this.#fences.values()) done();
     this.#fences.clear();
@@ -301,6 +342,10 @@ export class RedisBroker implements Broker {
   }
 
   #control(payload: string): void {
+    if (payload.startsWith('{"probe":')) {
+      if (this.#probe && payload === `{"probe":"${this.#probe.token}"}`) this.#probe = undefined;
+      return;
+    }
     let e: unknown;
     try {
       e = JSON.parse(payload);
@@ -324,7 +369,7 @@ function controlEvent(e: unknown): ControlEvent | undefined {
   if (e === null || typeof e !== 'object') return undefined;
   const o = e as Record<string, unknown>;
   if (typeof o.node !== 'string') return undefined;
-  if (o.type === 'revoke' && typeof o.user === 'string' && typeof o.before === 'number') return { type: 'revoke', node: o.node, user: o.user, before: o.before };
+  if (o.type === 'revoke' && typeof o.user === 'string' && typeof o.at === 'number') return { type: 'revoke', node: o.node, user: o.user, at: o.at };
   if (typeof o.clientId !== 'string') return undefined;
   if (o.type === 'kick' && typeof o.code === 'number' && typeof o.reason === 'string') {
     const before = typeof o.before === 'number' ? { before: o.before } : {};

@@ -19,6 +19,8 @@ export interface RedisEngineOptions {
   prefix?: string;
   /** How often health is probed (ms). */
   probeIntervalMs?: number;
+  /** How often the pub/sub subscription is proven alive (see RedisBroker). Default 1 000 ms. */
+  subscriptionProbeMs?: number;
 }
 
 const silent: EngineLog = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } as unknown as EngineLog;
@@ -42,6 +44,7 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
     historyTtlMs: config.historyTtlMs,
     log,
     recover: (topic, since) => history.since(topic, since),
+    ...(options.subscriptionProbeMs === undefined ? {} : { probeIntervalMs: options.subscriptionProbeMs }),
   });
   const ttlMs = config.presenceTtlMs ?? 30_000;
   // The delivering node is replaced within a third of the presence TTL (at most 10 s) of its death.

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Links } from '../../../src/core/links.js';
 import type { Link } from '../../../src/core/session.js';
 
-const link = (n: number): Link => ({ live: n % 2 === 0, queue: [], queuedBytes: n, written: undefined, liveSince: n });
+const link = (n: number): Link => ({ live: n % 2 === 0, queue: [], queuedBytes: n, written: undefined, liveSince: n, start: undefined });
 
 describe('Links (a session\'s topics)', () => {
   test('behaves like a Map in join order, below and above the flat-array size', () => {
