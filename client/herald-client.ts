@@ -24,6 +24,8 @@ interface Entry {
 const DEFAULTS = { requestTimeoutMs: 10_000, connectTimeoutMs: 10_000 };
 /** Token refreshes are at least this far apart, whatever the token says. */
 const MIN_REFRESH_GAP_MS = 1_000;
+/** A device clock this close to a fresh token's `iat` is trusted to time its expiry. */
+const CLOCK_TRUST_MS = 5_000;
 /** setTimeout fires at once past 2^31 - 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -275,17 +277,20 @@ export class HeraldClient {
 
   // Token mode: a fresh token is sent ahead of the current one's expiry (a third of its life
   // before, between 0.5 s and 60 s), so the connection never closes with 4003 (token expired).
-  // The delay is measured from the token's own life (exp - iat) and from when it arrived, not
-  // from this device's clock, which may be off; refreshes are at least a second apart, and a
-  // delay past setTimeout's 24.8-day limit is re-armed rather than firing at once.
+  // The time left comes from this device's clock when it agrees with the token's `iat` (within
+  // a few seconds); when the clock is off, from the token's own life (exp - iat), counting it as
+  // issued a second before it arrived. Refreshes are at least a second apart, and a delay past
+  // setTimeout's 24.8-day limit is re-armed rather than firing at once.
   #scheduleRefresh(receivedAt = Date.now()): void {
     clearTimeout(this.#refreshTimer);
     if (!this.#getToken || this.#token === undefined) return;
     const claims = jwtClaims(this.#token);
     if (!claims) return;
+    const sane = claims.iat === undefined || Math.abs(receivedAt - claims.iat * 1000) < CLOCK_TRUST_MS;
     const life = claims.iat !== undefined ? (claims.exp - claims.iat) * 1000 : claims.exp * 1000 - receivedAt;
+    const left = sane ? claims.exp * 1000 - receivedAt : life - 1000;
     const lead = Math.min(60_000, Math.max(500, life / 3));
-    const due = receivedAt + Math.max(MIN_REFRESH_GAP_MS, life - lead);
+    const due = receivedAt + Math.max(MIN_REFRESH_GAP_MS, left - lead);
     const arm = (): void => {
       const wait = due - Date.now();
       this.#refreshTimer = wait > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(() => void this.#refresh(), Math.max(0, wait));

@@ -66,7 +66,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     childLoggerFactory: (logger) => logger,
     bodyLimit: config.maxBodyBytes,
     // A user id may be 128 characters, percent-encoded up to 12 bytes each (DELETE /users/:user).
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     trustProxy: config.trustProxy,
     ajv: { customOptions: { coerceTypes: false } },
   });
