@@ -12,6 +12,8 @@ export interface RedisClusterViewOptions {
   /** A dead node's share is gone within this time (HERALD_PRESENCE_TTL). */
   ttlMs: number;
   log: EngineLog;
+  /** Names this node's share (its presence shares have the same name: see the webhook sweep). */
+  node?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export class RedisClusterView implements ClusterView {
   readonly #link: RedisLink;
   readonly #keys: RedisKeys;
   readonly #o: RedisClusterViewOptions;
-  readonly #node = randomBytes(6).toString('hex');
+  readonly #node: string;
   /** This node's subscribers per topic (bounded by the hub's topics). */
   readonly #counts = new Map<string, number>();
   readonly #dirty = new Set<string>();
@@ -38,6 +40,7 @@ export class RedisClusterView implements ClusterView {
     this.#link = link;
     this.#keys = keys;
     this.#o = options;
+    this.#node = options.node ?? randomBytes(6).toString('hex');
   }
 
   setSubscribers(topic: string, count: number): void {
@@ -95,7 +98,7 @@ export class RedisClusterView implements ClusterView {
   /** The webhook keys every cluster script takes last (it appends occupied/vacated there). */
   #wh(): string[] {
     const w = this.#keys.webhooks();
-    return [w.stream, w.dropped, w.on];
+    return [w.sweep, w.stream, w.dropped, w.on];
   }
 
   #share(): string {

@@ -9,7 +9,10 @@ import { emitter } from './webhooks-scripts.js';
 // appends topic.occupied / topic.vacated to the webhook stream (webhooks-scripts.ts), so the
 // events follow the sums exactly, a dead node's vacated ones included.
 //
-// Common KEYS: topics, nodes, then (last) the webhook stream, dropped counter and "on" key.
+// A dead node's topics also go to the webhook sweep set: the delivering node then removes its
+// presence shares there (member.left), even where no survivor holds the topic.
+//
+// Common KEYS: topics, nodes, then (last) the webhook sweep set, stream, dropped counter and "on" key.
 const common = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -30,7 +33,10 @@ local function purge()
   for _, node in ipairs(dead) do
     local share = KEYS[2] .. ':' .. node
     local all = redis.call('HGETALL', share)
-    for i = 1, #all, 2 do add(all[i], -tonumber(all[i + 1])) end
+    for i = 1, #all, 2 do
+      add(all[i], -tonumber(all[i + 1]))
+      if whMax > 0 then redis.call('ZADD', KEYS[#KEYS - 3], now, node .. ' ' .. all[i]) end
+    end
     redis.call('DEL', share, share .. ':stats')
     redis.call('ZREM', KEYS[2], node)
   end
@@ -38,7 +44,7 @@ end
 `;
 
 /**
- * Writes this node's subscriber counts. KEYS: topics, nodes, share, webhook keys (3). ARGV: node, entry TTL ms,
+ * Writes this node's subscriber counts. KEYS: topics, nodes, share, webhook keys (4). ARGV: node, entry TTL ms,
  * key TTL ms, replace (0/1), strict (0/1), topic, count, ... A strict write finding the node's
  * share gone (expired, or Redis lost it) is refused: returns 0, and the caller writes it whole.
  */
@@ -69,10 +75,10 @@ end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
 return 1
-`, 6);
+`, 7);
 
 /**
- * Renews this node's share and stores its /stats. KEYS: topics, nodes, share, stats, webhook keys (3). ARGV:
+ * Renews this node's share and stores its /stats. KEYS: topics, nodes, share, stats, webhook keys (4). ARGV:
  * node, entry TTL ms, key TTL ms, stats JSON. Returns 0 when the share had expired or vanished.
  */
 export const clusterRenewScript = new Script(`${common}
@@ -84,7 +90,7 @@ if not alive then return 0 end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
 return 1
-`, 7);
+`, 8);
 
 /** A page of topics, most subscribed first. KEYS: topics, nodes. ARGV: offset, limit. Returns {total, topic, n, ...}. */
 export const clusterTopicsScript = new Script(`${common}
@@ -92,7 +98,7 @@ purge()
 local page = redis.call('ZREVRANGE', KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[1]) + tonumber(ARGV[2]) - 1, 'WITHSCORES')
 table.insert(page, 1, redis.call('ZCARD', KEYS[1]))
 return page
-`, 5);
+`, 6);
 
 /** The /stats of every live node. KEYS: topics, nodes. Returns a list of JSON texts. */
 export const clusterStatsScript = new Script(`${common}
@@ -103,4 +109,4 @@ for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. now, '+inf')) 
   if s then out[#out + 1] = s end
 end
 return out
-`, 5);
+`, 6);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../../config.js';
 import type { Engine } from '../engine.js';
 import { RedisBroker, type EngineLog } from './broker-redis.js';
@@ -47,12 +48,15 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
     ...(options.subscriptionProbeMs === undefined ? {} : { probeIntervalMs: options.subscriptionProbeMs }),
   });
   const ttlMs = config.presenceTtlMs ?? 30_000;
+  // One name for this node's presence and cluster view shares: a dead node's topics (from the
+  // cluster view) lead the webhook sweep to its presence shares.
+  const node = randomBytes(6).toString('hex');
   // The delivering node is replaced within a third of the presence TTL (at most 10 s) of its death.
   const webhooksOn = config.webhookUrl !== undefined;
-  const webhooks = new RedisWebhooks(link, keys, { enabled: webhooksOn, maxPending: config.webhookMaxPending ?? 100_000, leaseMs: Math.max(300, Math.min(10_000, Math.floor(ttlMs / 3))), log });
-  const presence = new RedisPresence(link, keys, { ttlMs, log, changed: webhooksOn ? (events) => webhooks.add(events.flatMap(memberNotices)) : undefined });
+  const webhooks: RedisWebhooks = new RedisWebhooks(link, keys, { enabled: webhooksOn, maxPending: config.webhookMaxPending ?? 100_000, leaseMs: Math.max(300, Math.min(10_000, Math.floor(ttlMs / 3))), log, sweep: (n, topic): Promise<number> => presence.sweep(n, topic) });
+  const presence: RedisPresence = new RedisPresence(link, keys, { ttlMs, log, node, changed: webhooksOn ? (events) => webhooks.add(events.flatMap(memberNotices)) : undefined });
   broker.onPresence((e) => presence.receive(e));
-  const cluster = new RedisClusterView(link, keys, { ttlMs, log });
+  const cluster = new RedisClusterView(link, keys, { ttlMs, log, node });
   const health = new RedisHealth(link, broker, keys, log, options.probeIntervalMs);
   // Redis came back empty: this node's members are written back (renewal would find them gone
   // within a third of the TTL anyway; this is at once).

@@ -26,6 +26,8 @@
 //   {cluster}:wh:on  HERALD_WEBHOOK_MAX_PENDING while a node with webhooks lives (absent: no events)
 //   {cluster}:wh:dropped  events dropped past that bound, taken by whoever reads it
 //   {cluster}:wh:lease    the node that delivers (one at a time: order), with a TTL it renews
+//   {cluster}:wh:sweep    sorted set "node topic" -> when: topics of dead nodes whose presence
+//                    shares are to be removed (their member.left queued), by the delivering node
 //                    (see webhooks-scripts.ts)
 //   alive            marker holding a generation: missing after Redis came back empty
 //   control          pub/sub channel (plain PUBLISH reaches every node, also on Cluster)
@@ -87,9 +89,9 @@ export class RedisKeys {
   }
 
   /** The webhook stream and its companions (one slot with the cluster view: see above). */
-  webhooks(): { stream: string; dropped: string; on: string; lease: string } {
+  webhooks(): { stream: string; dropped: string; on: string; lease: string; sweep: string } {
     const w = `${this.#p}{cluster}:wh`;
-    return { stream: w, dropped: `${w}:dropped`, on: `${w}:on`, lease: `${w}:lease` };
+    return { stream: w, dropped: `${w}:dropped`, on: `${w}:on`, lease: `${w}:lease`, sweep: `${w}:sweep` };
   }
 
   registration(id: string): string {

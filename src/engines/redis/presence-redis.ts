@@ -4,7 +4,7 @@ import { LocalPresence, type PresenceWrite } from '../presence-local.js';
 import type { EngineLog } from './broker-redis.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
-import { presenceCountScript, presenceRenewScript, presenceWriteScript } from './presence-scripts.js';
+import { presenceCountScript, presenceRenewScript, presenceSweepScript, presenceWriteScript } from './presence-scripts.js';
 
 /** Users per write script: a big burst is split so Redis is never held long by one call. */
 const WRITE_CHUNK = 1000;
@@ -22,6 +22,8 @@ export interface RedisPresenceOptions {
    * one node this way, unlike the channel), before the write counts as flushed: webhooks.
    */
   changed?: (events: PresenceEvent[]) => Promise<void>;
+  /** Names this node's share (the cluster view's share of the same engine has the same name). */
+  node?: string;
 }
 
 type Reply = [result: number, announced: string];
@@ -37,7 +39,7 @@ export class RedisPresence implements Presence {
   readonly #keys: RedisKeys;
   readonly #o: RedisPresenceOptions;
   /** Names this engine instance's share (never a registration id, never the node's name). */
-  readonly #node = randomBytes(6).toString('hex');
+  readonly #node: string;
   readonly #local: LocalPresence;
   /** Topics whose share was written: a later write of them must find it alive. */
   readonly #written = new Set<string>();
@@ -49,6 +51,7 @@ export class RedisPresence implements Presence {
     this.#link = link;
     this.#keys = keys;
     this.#o = options;
+    this.#node = options.node ?? randomBytes(6).toString('hex');
     this.#local = new LocalPresence((writes) => this.#write(writes));
     this.#timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(options.ttlMs / 3)));
     this.#timer.unref();
@@ -96,6 +99,17 @@ export class RedisPresence implements Presence {
   /** An event from a topic channel (the broker hands it over, in order with the messages). */
   receive(event: PresenceEvent): void {
     this.#onEvent(event);
+  }
+
+  /**
+   * A dead node's share of `topic` is removed now if it has expired (its leaves announced and
+   * handed to `changed`). Returns 0 when nothing of `node` is left there, else the time (ms,
+   * Redis clock) its share expires: sweep again then.
+   */
+  async sweep(node: string, topic: string): Promise<number> {
+    const [expiry, announced] = (await this.#link.call((c) => presenceSweepScript.run(c, this.#common(topic), [...this.#commonArgs(topic), node]))) as [number, string];
+    await this.#changed([announced]);
+    return expiry;
   }
 
   /** Redis came back empty: write this node's share of every topic again. */

@@ -131,3 +131,15 @@ purge()
 announce()
 return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('HLEN', KEYS[1]), announced}
 `, 4);
+
+/**
+ * Removes expired nodes' shares of the topic (announcing their leaves) and tells whether node
+ * N still has a share here. KEYS: users, count, nodes, channel. ARGV: topic, publish command,
+ * N. Returns {0 (N has nothing here) or the expiry of N's share (not yet expired), announced}.
+ */
+export const presenceSweepScript = new Script(`${common}
+purge()
+announce()
+local score = redis.call('ZSCORE', KEYS[3], ARGV[3])
+return {score and tonumber(score) or 0, announced}
+`, 4);

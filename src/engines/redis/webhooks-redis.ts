@@ -3,7 +3,7 @@ import type { WebhookEvent, WebhookNotice, WebhookQueue, WebhookType } from '../
 import type { EngineLog } from './broker-redis.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
-import { webhookAckScript, webhookAddScript, webhookLeaseScript, webhookReleaseScript } from './webhooks-scripts.js';
+import { webhookAckScript, webhookAddScript, webhookLeaseScript, webhookReleaseScript, webhookSweepTakeScript } from './webhooks-scripts.js';
 
 const GROUP = 'herald';
 /** Notices per add script. */
@@ -16,7 +16,16 @@ export interface RedisWebhooksOptions {
   /** How long a delivering node may stay silent before another takes over (and its unacknowledged events). */
   leaseMs: number;
   log: EngineLog;
+  /**
+   * Removes a dead node's expired presence share of a topic (its member.left are queued);
+   * returns 0 when done, or when (ms, Redis clock) to try again.
+   */
+  sweep?: (node: string, topic: string) => Promise<number>;
 }
+
+/** Sweep entries handled per lease tick, and how long one is held by the node sweeping it. */
+const SWEEP_CHUNK = 100;
+const SWEEP_HOLD_MS = 30_000;
 
 type Entry = [id: string, fields: string[]] | null;
 
@@ -35,6 +44,7 @@ export class RedisWebhooks implements WebhookQueue {
   readonly #timer: NodeJS.Timeout | undefined;
   #leader = false;
   #groupReady = false;
+  #sweeping = false;
   #onAdded: () => void = () => {};
   #closed = false;
 
@@ -119,8 +129,30 @@ export class RedisWebhooks implements WebhookQueue {
         this.#o.log.info('webhooks: this node delivers now');
         this.#onAdded();
       }
+      if (this.#leader) await this.#sweep();
     } catch {
       this.#leader = false;
+    }
+  }
+
+  /** The delivering node removes dead nodes' presence shares (keys.ts: the sweep set). */
+  async #sweep(): Promise<void> {
+    const sweep = this.#o.sweep;
+    if (!sweep || this.#sweeping) return;
+    this.#sweeping = true;
+    const key = this.#keys.webhooks().sweep;
+    try {
+      const due = (await this.#link.call((c) => webhookSweepTakeScript.run(c, [key], [SWEEP_CHUNK, SWEEP_HOLD_MS]))) as string[];
+      for (const entry of due) {
+        const space = entry.indexOf(' ');
+        const retryAt = await sweep(entry.slice(0, space), entry.slice(space + 1));
+        if (retryAt > 0) await this.#link.call((c) => c.zadd(key, 'XX', retryAt + 1, entry));
+        else await this.#link.call((c) => c.zrem(key, entry));
+      }
+    } catch (err) {
+      this.#o.log.debug({ err }, 'webhooks: a sweep of dead nodes\' presence failed; it is tried again');
+    } finally {
+      this.#sweeping = false;
     }
   }
 

@@ -60,3 +60,15 @@ redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
 redis.call('XDEL', KEYS[1], unpack(ids))
 return 1
 `, 1);
+
+/**
+ * Takes up to ARGV[1] due entries of the sweep set, holding them ARGV[2] ms (so a node that dies
+ * while sweeping leaves them to the next). KEYS: sweep. Returns the entries ("node topic").
+ */
+export const webhookSweepTakeScript = new Script(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), m) end
+return due
+`, 1);
