@@ -20,8 +20,11 @@ export interface Post {
   status: number;
 }
 
-/** Answers each POST with `answer(n)` (n = 0, 1, ...): a status, or 'hang' (never answers). */
-export type Answer = (n: number) => number | 'hang';
+/**
+ * Answers each POST with `answer(n)` (n = 0, 1, ...): a status; 'hang' (never answers); 'huge'
+ * (200 announcing a 1 GB body, of which it sends 64 KB and then nothing).
+ */
+export type Answer = (n: number) => number | 'hang' | 'huge';
 
 export class WebhookReceiver {
   readonly posts: Post[] = [];
@@ -75,10 +78,14 @@ export class WebhookReceiver {
     const got = Buffer.from(String(req.headers['herald-signature'] ?? ''));
     const signed = got.length === expected.length && timingSafeEqual(got, expected);
     const a = this.answer(this.posts.length);
-    const post: Post = { raw, signed, events: signed ? (JSON.parse(raw) as ReceivedEvent[]) : [], status: a === 'hang' ? 0 : signed ? a : 401 };
+    const post: Post = { raw, signed, events: signed ? (JSON.parse(raw) as ReceivedEvent[]) : [], status: a === 'hang' ? 0 : a === 'huge' ? 200 : signed ? a : 401 };
     this.posts.push(post);
-    if (a === 'hang') {
+    if (a === 'hang' || a === 'huge') {
       this.#hanging.add(res);
+      if (a === 'huge') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(1024 ** 3) });
+        res.write(Buffer.alloc(64 * 1024));
+      }
       return;
     }
     res.writeHead(post.status, { 'content-type': 'text/plain' }).end(post.status < 300 ? 'ok' : 'no');

@@ -149,6 +149,19 @@ for (const engine of ['memory', 'redis'] as const) {
       assert.equal(await metric(s, 'herald_webhooks_total{result="timeout"'), 1);
     });
 
+    test('a 2xx with a huge, never-ending body counts as delivered at once; the body is not read', async () => {
+      receiver = await WebhookReceiver.start(SECRET);
+      receiver.answer = () => 'huge';
+      const s = await start({ webhookTimeoutMs: 5_000 });
+      const [t1, t2] = [uniq('huge1'), uniq('huge2')];
+      await v1(s, 1, [t1]);
+      await receiver.waitFor('the first delivery', (r) => r.of(t1).length === 1);
+      await v1(s, 2, [t2]);
+      // The next POST goes out well before the timeout: the sender did not wait for that body.
+      await receiver.waitFor('the second delivery', (r) => r.of(t2).length === 1, 3_000);
+      assert.equal(await metric(s, 'herald_webhooks_total{result="timeout"'), 0);
+    });
+
     test('past HERALD_WEBHOOK_MAX_PENDING, events are dropped and counted; the rest arrive when the receiver is back', async () => {
       receiver = await WebhookReceiver.start(SECRET);
       let down = true;
