@@ -11,12 +11,17 @@ export interface WebhookNotice {
   topic: string;
   /** The user key (String(user id)); only on member.* events. Never a registration id. */
   user?: string;
+  /** Given when the event already has one (moved from elsewhere: a second move repeats it). */
+  id?: string;
+  time?: number;
 }
 
 /** An event as POSTed: `time` in ms since the epoch; a redelivery carries the same id. */
 export interface WebhookEvent extends WebhookNotice {
   id: string;
   time: number;
+  /** The queue's own handle of the event, when it is not the id (never sent). */
+  entry?: string;
 }
 
 /**

@@ -10,7 +10,6 @@ import { RedisKeys } from './keys.js';
 import { RedisLink } from './link.js';
 import { RedisPresence } from './presence-redis.js';
 import { RedisRegistry } from './registry-redis.js';
-import { memberNotices } from '../webhooks.js';
 import { RedisWebhooks } from './webhooks-redis.js';
 
 export type RedisEngineConfig = Pick<Config, 'redisUrl' | 'redisCluster' | 'registrationTtlMs' | 'historySize' | 'historyTtlMs' | 'nodeId'> & Partial<Pick<Config, 'presenceTtlMs' | 'webhookUrl' | 'webhookMaxPending'>>;
@@ -54,7 +53,7 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
   // The delivering node is replaced within a third of the presence TTL (at most 10 s) of its death.
   const webhooksOn = config.webhookUrl !== undefined;
   const webhooks: RedisWebhooks = new RedisWebhooks(link, keys, { enabled: webhooksOn, maxPending: config.webhookMaxPending ?? 100_000, leaseMs: Math.max(300, Math.min(10_000, Math.floor(ttlMs / 3))), log, sweep: (n, topic): Promise<number> => presence.sweep(n, topic) });
-  const presence: RedisPresence = new RedisPresence(link, keys, { ttlMs, log, node, changed: webhooksOn ? (events) => webhooks.add(events.flatMap(memberNotices)) : undefined });
+  const presence: RedisPresence = new RedisPresence(link, keys, { ttlMs, log, node, forward: webhooksOn ? (notices) => webhooks.add(notices) : undefined });
   broker.onPresence((e) => presence.receive(e));
   const cluster = new RedisClusterView(link, keys, { ttlMs, log, node });
   const health = new RedisHealth(link, broker, keys, log, options.probeIntervalMs);

@@ -10,6 +10,7 @@
 //   {t:TOPIC}:pn     sorted set node -> expiry: nodes with members here                  } channel, so
 //   {t:TOPIC}:pn:N   hash user -> clients   node N's share, removed when N expires       } join/leave
 //                                           (see presence-scripts.ts)                    } go in order
+//   {t:TOPIC}:wo     stream: join/leave announcements not yet moved to the webhook stream
 //
 //   {r:ID}           hash {owner, user, topics, cursors, createdAt, connected, holder} with a TTL;
 //                    while connected, the holding node renews it (a lease: see registry-scripts)
@@ -68,6 +69,11 @@ export class RedisKeys {
   /** Nodes with members in the topic; a node's own share is this key + ':' + node. */
   presenceNodes(topic: string): string {
     return `${this.#p}{t:${topic}}:pn`;
+  }
+
+  /** Join/leave announcements on their way to the webhook stream (presence-scripts.ts). */
+  presenceOutbox(topic: string): string {
+    return `${this.#p}{t:${topic}}:wo`;
   }
 
   /** Glob matching every topic's meta key (for stats). */

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { memberNotices, type WebhookNotice } from '../webhooks.js';
 import type { Presence, PresenceEvent, PresenceHandler, PresenceMember, PresenceSnapshot } from '../presence.js';
 import { LocalPresence, type PresenceWrite } from '../presence-local.js';
 import type { EngineLog } from './broker-redis.js';
@@ -18,15 +19,21 @@ export interface RedisPresenceOptions {
   ttlMs: number;
   log: EngineLog;
   /**
-   * Gets the joins/leaves that this node's own script calls caused (each change reaches exactly
-   * one node this way, unlike the channel), before the write counts as flushed: webhooks.
+   * Webhooks on: scripts also append their joins/leaves to the topic's outbox, and the node that
+   * ran them moves them here (with ids made from their outbox entries, so a second move of the
+   * same entry gives the same ids), before the write counts as flushed.
    */
-  changed?: (events: PresenceEvent[]) => Promise<void>;
+  forward?: (notices: WebhookNotice[]) => Promise<void>;
   /** Names this node's share (the cluster view's share of the same engine has the same name). */
   node?: string;
 }
 
 type Reply = [result: number, announced: string];
+
+/** Outbox entries moved per read. */
+const MOVE_CHUNK = 100;
+/** Topics whose outbox could not be moved, kept for the next try (beyond: the sweep of a dead node, or the next change). */
+const MAX_UNMOVED = 10_000;
 
 /**
  * Presence in Redis (layout in presence-scripts.ts). This node's share of a topic expires two
@@ -45,6 +52,8 @@ export class RedisPresence implements Presence {
   readonly #written = new Set<string>();
   readonly #timer: NodeJS.Timeout;
   #renewing = false;
+  /** Topics whose outbox a move left behind (bounded by MAX_UNMOVED). */
+  readonly #unmoved = new Set<string>();
   #onEvent: PresenceHandler = () => {};
 
   constructor(link: RedisLink, keys: RedisKeys, options: RedisPresenceOptions) {
@@ -70,8 +79,8 @@ export class RedisPresence implements Presence {
   }
 
   async get(topic: string, members: boolean): Promise<PresenceSnapshot> {
-    const [clients, users, announced] = (await this.#link.call((c) => presenceCountScript.run(c, this.#common(topic), this.#commonArgs(topic)))) as [number, number, string];
-    await this.#changed([announced]);
+    const [clients, users, announced] = (await this.#link.call((c) => presenceCountScript.run(c, [...this.#common(topic), this.#keys.presenceOutbox(topic)], this.#commonArgs(topic)))) as [number, number, string];
+    if (announced) await this.#move([topic]);
     if (!members) return { clients, users };
     // Read in pages (HSCAN) so a topic of 100,000 members never holds Redis for one long
     // command; the counts are then those of the list, so the answer agrees with itself.
@@ -103,12 +112,13 @@ export class RedisPresence implements Presence {
 
   /**
    * A dead node's share of `topic` is removed now if it has expired (its leaves announced and
-   * handed to `changed`). Returns 0 when nothing of `node` is left there, else the time (ms,
+   * queued, and any outbox a dead node left moved). Returns 0 when nothing of `node` is left there, else the time (ms,
    * Redis clock) its share expires: sweep again then.
    */
   async sweep(node: string, topic: string): Promise<number> {
-    const [expiry, announced] = (await this.#link.call((c) => presenceSweepScript.run(c, this.#common(topic), [...this.#commonArgs(topic), node]))) as [number, string];
-    await this.#changed([announced]);
+    const [expiry] = (await this.#link.call((c) => presenceSweepScript.run(c, [...this.#common(topic), this.#keys.presenceOutbox(topic)], [...this.#commonArgs(topic), node]))) as [number, string];
+    // Also what the dead node announced but had not moved yet.
+    if (!(await this.#move([topic]))) throw new Error('the outbox could not be moved');
     return expiry;
   }
 
@@ -129,13 +139,13 @@ export class RedisPresence implements Presence {
         if (i > 0) await new Promise((r) => setImmediate(r));
         const chunk = topics.slice(i, i + RENEW_CHUNK);
         const results = await Promise.allSettled(this.#link.corked(() => chunk.map((t) => this.#link.call((c) => presenceRenewScript.run(c, this.#share(t), [...this.#commonArgs(t), this.#node, this.#entryTtl, this.#keyTtl])))));
-        const announced: string[] = [];
+        const announced: string[] = [...this.#unmoved];
         results.forEach((r, j) => {
           const reply = r.status === 'fulfilled' ? (r.value as Reply) : undefined;
-          if (reply) announced.push(reply[1]);
+          if (reply?.[1]) announced.push(chunk[j]!);
           if (!reply || reply[0] === 0) lost.push(chunk[j]!);
         });
-        await this.#changed(announced);
+        await this.#move(announced);
       }
       if (lost.length > 0) {
         this.#o.log.debug({ topics: lost.length }, 'presence: writing back shares that were gone or not renewed');
@@ -183,7 +193,7 @@ export class RedisPresence implements Presence {
     results.forEach((r, i) => {
       const { topic, last } = calls[i]!;
       const reply = r.status === 'fulfilled' ? (r.value as Reply) : undefined;
-      if (reply) announced.push(reply[1]);
+      if (reply?.[1]) announced.push(topic);
       if (!reply) {
         failed.add(topic);
         this.#written.delete(topic);
@@ -196,26 +206,47 @@ export class RedisPresence implements Presence {
         else this.#written.add(topic);
       }
     });
-    await this.#changed(announced);
+    await this.#move(announced);
     if (refused.size > 0) this.#local.rewrite(refused);
     if (failed.size > 0) this.#o.log.debug({ topics: failed.size }, 'presence: some writes failed; those topics are written whole on the next try');
     return [...failed];
   }
 
-  /** Hands the changes announced by this node's calls to `changed` (never throws). */
-  async #changed(announced: string[]): Promise<void> {
-    if (!this.#o.changed) return;
-    const events: PresenceEvent[] = [];
-    for (const a of announced) {
-      const e = a ? decodePresenceEvent(a) : undefined;
-      if (e) events.push(e);
+  /**
+   * Moves the outboxes of these topics to the webhook stream, oldest first, then deletes what was
+   * moved (a second mover repeats the same ids: duplicates, never losses). Never throws; false
+   * when some outbox stays (it is tried again with this node's next renewal).
+   */
+  async #move(topics: Iterable<string>): Promise<boolean> {
+    const forward = this.#o.forward;
+    if (!forward) return true;
+    let ok = true;
+    for (const topic of new Set(topics)) {
+      const key = this.#keys.presenceOutbox(topic);
+      const tag = createHash('sha1').update(topic).digest('hex').slice(0, 12);
+      try {
+        for (;;) {
+          const entries = (await this.#link.call((c) => c.xrange(key, '-', '+', 'COUNT', MOVE_CHUNK))) as Array<[string, string[]]>;
+          if (entries.length === 0) break;
+          const notices: WebhookNotice[] = [];
+          for (const [id, fields] of entries) {
+            const e = decodePresenceEvent(fields[1] ?? '');
+            if (!e) continue;
+            const time = Number(id.slice(0, id.indexOf('-')));
+            memberNotices(e).forEach((n, i) => notices.push({ ...n, id: `${tag}-${id}-${i}`, time }));
+          }
+          await forward(notices);
+          await this.#link.call((c) => c.xdel(key, ...entries.map(([id]) => id)));
+          if (entries.length < MOVE_CHUNK) break;
+        }
+        this.#unmoved.delete(topic);
+      } catch (err) {
+        ok = false;
+        if (this.#unmoved.size < MAX_UNMOVED) this.#unmoved.add(topic);
+        this.#o.log.warn({ err }, 'presence: could not move join/leave events to the webhook stream; trying again later');
+      }
     }
-    if (events.length === 0) return;
-    try {
-      await this.#o.changed(events);
-    } catch (err) {
-      this.#o.log.warn({ err, events: events.length }, 'presence: could not queue the webhook events of a change');
-    }
+    return ok;
   }
 
   #common(topic: string): string[] {
@@ -224,11 +255,12 @@ export class RedisPresence implements Presence {
   }
 
   #share(topic: string): string[] {
-    return [...this.#common(topic), `${this.#keys.presenceNodes(topic)}:${this.#node}`];
+    return [...this.#common(topic), `${this.#keys.presenceNodes(topic)}:${this.#node}`, this.#keys.presenceOutbox(topic)];
   }
 
   #commonArgs(topic: string): string[] {
-    return [topic, this.#link.cluster ? 'SPUBLISH' : 'PUBLISH'];
+    const publish = this.#link.cluster ? 'SPUBLISH' : 'PUBLISH';
+    return [topic, this.#o.forward ? `${publish}+` : publish];
   }
 }
 

@@ -68,7 +68,7 @@ export class RedisWebhooks implements WebhookQueue {
     const w = this.#keys.webhooks();
     for (let i = 0; i < notices.length; i += ADD_CHUNK) {
       const args: string[] = [];
-      for (const n of notices.slice(i, i + ADD_CHUNK)) args.push(n.type, n.topic, n.user ?? '');
+      for (const n of notices.slice(i, i + ADD_CHUNK)) args.push(n.type, n.topic, n.user ?? '', n.id ?? '', n.time !== undefined ? String(n.time) : '');
       await this.#link.call((c) => webhookAddScript.run(c, [w.stream, w.dropped, w.on], args));
     }
     if (notices.length > 0) this.#onAdded();
@@ -94,7 +94,7 @@ export class RedisWebhooks implements WebhookQueue {
 
   async ack(events: WebhookEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.#link.call((c) => webhookAckScript.run(c, [this.#keys.webhooks().stream], [GROUP, ...events.map((e) => e.id)]));
+    await this.#link.call((c) => webhookAckScript.run(c, [this.#keys.webhooks().stream], [GROUP, ...events.map((e) => e.entry ?? e.id)]));
   }
 
   async dropped(): Promise<number> {
@@ -173,7 +173,7 @@ export class RedisWebhooks implements WebhookQueue {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i]!] = flat[i + 1]!;
       if (!f['type'] || f['topic'] === undefined) continue;
-      const e: WebhookEvent = { id, type: f['type'] as WebhookType, time: Number(id.slice(0, id.indexOf('-'))), topic: f['topic'] };
+      const e: WebhookEvent = { id: f['id'] ?? id, type: f['type'] as WebhookType, time: Number(f['time'] ?? id.slice(0, id.indexOf('-'))), topic: f['topic'], entry: id };
       if (f['user'] !== undefined) e.user = f['user'];
       out.push(e);
     }

@@ -10,26 +10,29 @@ import { Script } from './script.js';
 export const emitter = `
 local whStream, whDropped = KEYS[#KEYS - 2], KEYS[#KEYS - 1]
 local whMax = tonumber(redis.call('GET', KEYS[#KEYS]) or '0')
-local function emit(kind, topic, user)
+local function emit(kind, topic, user, id, time)
   if whMax <= 0 then return end
   if redis.call('XLEN', whStream) >= whMax then
     redis.call('INCR', whDropped)
     return
   end
-  if user then
-    redis.call('XADD', whStream, '*', 'type', kind, 'topic', topic, 'user', user)
-  else
-    redis.call('XADD', whStream, '*', 'type', kind, 'topic', topic)
-  end
+  local fields = {'type', kind, 'topic', topic}
+  if user then fields[#fields + 1] = 'user'; fields[#fields + 1] = user end
+  if id then fields[#fields + 1] = 'id'; fields[#fields + 1] = id; fields[#fields + 1] = 'time'; fields[#fields + 1] = time end
+  redis.call('XADD', whStream, '*', unpack(fields))
 end
 `;
 
-/** Appends events. KEYS: stream, dropped, on. ARGV: type, topic, user ('' = none), ... */
+/**
+ * Appends events. KEYS: stream, dropped, on. ARGV: type, topic, user, id, time, ... ('' = none;
+ * without an id the event's id is its stream entry id, its time that entry's).
+ */
 export const webhookAddScript = new Script(`${emitter}
-for i = 1, #ARGV, 3 do
-  local user = ARGV[i + 2]
+for i = 1, #ARGV, 5 do
+  local user, id = ARGV[i + 2], ARGV[i + 3]
   if user == '' then user = nil end
-  emit(ARGV[i], ARGV[i + 1], user)
+  if id == '' then id = nil end
+  emit(ARGV[i], ARGV[i + 1], user, id, ARGV[i + 4])
 end
 return 1
 `, 3);
