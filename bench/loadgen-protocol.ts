@@ -18,6 +18,8 @@ export interface ConnectCommand {
   readonly concurrency: number;
   /** Source addresses 127.0.0.2 .. 127.0.0.(1+n), used round-robin. */
   readonly sourceAddresses: number;
+  /** WebSockets (default) or Server-Sent Events streams (GET /sse/:id). */
+  readonly transport?: 'websocket' | 'sse';
 }
 
 export interface FanoutCommand {

@@ -6,6 +6,7 @@
 //   (or --port P1,P2 for the nodes of a cluster: commands then name a node by its index)
 import { parseArgs } from 'node:util';
 import { openFileLimit } from './proc-stats.js';
+import { RawSseSubscriber } from './raw-sse-client.js';
 import { RawSubscriber } from './raw-ws-client.js';
 import { openConnections, runRequests, type HttpConnection } from './raw-http-client.js';
 import { LatencyRecorder } from './latency-recorder.js';
@@ -30,7 +31,7 @@ const port = ports[0] ?? 0;
 let ids: string[] = [];
 /** The node (index into ports) each registered client belongs to: it connects there. */
 let nodeOf: number[] = [];
-let subscribers: RawSubscriber[] = [];
+let subscribers: Array<RawSubscriber | RawSseSubscriber> = [];
 // Counters shared by every subscriber's listener (one call per message, no allocation).
 let received = 0;
 let onProgress: (() => void) | null = null;
@@ -44,7 +45,7 @@ function makeMessage(seq: number, payloadBytes: number): string {
   return head.length >= payloadBytes ? head : head + 'x'.repeat(payloadBytes - head.length);
 }
 
-function onMessage(subscriber: RawSubscriber, payload: Buffer | null): void {
+function onMessage(subscriber: { readonly tag: number }, payload: Buffer | null): void {
   received++;
   if (payload !== null) {
     const first = payload.indexOf(58); // ':'
@@ -91,13 +92,13 @@ async function connectAll(cmd: ConnectCommand): Promise<ConnectResult> {
     while (next < ids.length) {
       const index = next++;
       try {
-        const sub = await RawSubscriber.connect({
+        const options = {
           host,
           port: ports[nodeOf[index] ?? 0] ?? port,
-          path: `/ws/${ids[index] ?? ''}`,
           localAddress: `127.0.0.${2 + (index % cmd.sourceAddresses)}`,
           onMessage,
-        });
+        };
+        const sub = cmd.transport === 'sse' ? await RawSseSubscriber.connect({ ...options, path: `/sse/${ids[index] ?? ''}` }) : await RawSubscriber.connect({ ...options, path: `/ws/${ids[index] ?? ''}` });
         sub.tag = index;
         table[index] = sub;
       } catch (err) {

@@ -18,7 +18,7 @@ const HEADER_END = Buffer.from('\r\n\r\n');
 const sharedReadBuffer = Buffer.allocUnsafe(256 * 1024);
 
 /** Called for every data message a subscriber receives (payload only when capturing). */
-export type MessageListener = (subscriber: RawSubscriber, payload: Buffer | null, length: number) => void;
+export type MessageListener = (subscriber: { readonly tag: number }, payload: Buffer | null, length: number) => void;
 
 export interface SubscriberOptions {
   readonly host: string;

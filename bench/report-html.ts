@@ -14,6 +14,7 @@ interface Chart {
 const charts: readonly Chart[] = [
   { title: 'Fan-out: server CPU per delivery (lower is better)', metric: 'serverUsPerDelivery', scenario: 'fanout' },
   { title: 'Fan-out: deliveries per second', metric: 'throughput', scenario: 'fanout' },
+  { title: 'Fan-out over SSE: server CPU per delivery (lower is better; compare with WebSocket above)', metric: 'serverUsPerDelivery', scenario: 'fanout-sse' },
   { title: 'Unicast: server CPU per publish (lower is better)', metric: 'serverUsPerPublish', scenario: 'unicast' },
   { title: 'Unicast: messages per second', metric: 'throughput', scenario: 'unicast' },
   { title: 'Latency at moderate load: p99 (lower is better)', metric: 'p99Ms', scenario: 'latency' },

@@ -5,6 +5,7 @@ import type { BenchReport, CaseSummary } from './report.js';
 // The headline figure of each scenario, the one its target is written against.
 const headline: Record<CaseSummary['scenario'], readonly MetricName[]> = {
   fanout: ['serverUsPerDelivery', 'throughput', 'messagesPerWrite'],
+  'fanout-sse': ['serverUsPerDelivery', 'throughput', 'messagesPerWrite'],
   unicast: ['serverUsPerPublish', 'throughput', 'messagesPerWrite'],
   latency: ['p50Ms', 'p99Ms', 'maxMs', 'messagesPerWrite'],
   idle: ['rssPerConnectionKiB', 'serverUsPerConnection'],

@@ -208,8 +208,9 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const source = sourceInfo(root);
   const deadline = Date.now() + options.maxMinutes * 60_000;
-  // The cluster scenario measures Herald layouts only (one vs two nodes on Redis): no baseline.
-  const targetsOf = (scenario: ScenarioName): Target[] => (scenario === 'cluster' ? targets.filter((t) => t === 'herald') : targets);
+  // The cluster scenario measures Herald layouts only (one vs two nodes on Redis), and the naive
+  // baseline has no SSE: no baseline for either.
+  const targetsOf = (scenario: ScenarioName): Target[] => (scenario === 'cluster' || scenario === 'fanout-sse' ? targets.filter((t) => t === 'herald') : targets);
   const steps = options.scenarios.reduce((n, s) => n + targetsOf(s).length, 0);
   const progress = new Progress(options.runs * steps);
   const records: RunRecord[] = [];

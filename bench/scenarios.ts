@@ -6,7 +6,7 @@ import type { LoadgenProcess } from './loadgen-process.js';
 import { deliveryCounters, type RunningServer } from './servers.js';
 import { deliveryMetrics, perWrite, type Metrics } from './metrics.js';
 
-export const scenarioNames = ['fanout', 'unicast', 'latency', 'idle', 'cluster'] as const;
+export const scenarioNames = ['fanout', 'fanout-sse', 'unicast', 'latency', 'idle', 'cluster'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /** How big each scenario is: the full run, or --quick (seconds, for the smoke test). */
@@ -108,20 +108,22 @@ async function measure<T>(ctx: ScenarioContext, work: () => Promise<T>): Promise
 }
 
 
-async function addClients(ctx: ScenarioContext, count: number, topic: string): Promise<void> {
+async function addClients(ctx: ScenarioContext, count: number, topic: string, transport: 'websocket' | 'sse' = 'websocket'): Promise<void> {
   await ctx.loadgen.register({ count, topics: [topic], concurrency: ctx.scale.concurrency });
-  const connected = await ctx.loadgen.connect({ concurrency: CONNECT_CONCURRENCY, sourceAddresses: SOURCE_ADDRESSES });
-  if (connected.failed > 0) throw new Error(`${connected.failed} WebSocket upgrades failed: ${connected.firstError ?? ''}`);
+  const connected = await ctx.loadgen.connect({ concurrency: CONNECT_CONCURRENCY, sourceAddresses: SOURCE_ADDRESSES, transport });
+  if (connected.failed > 0) throw new Error(`${connected.failed} ${transport === 'sse' ? 'SSE streams' : 'WebSocket upgrades'} failed: ${connected.firstError ?? ''}`);
 }
 
 
-async function fanout(ctx: ScenarioContext): Promise<CaseResult[]> {
+/** The fan-out scenario; `sse`: the same with Server-Sent Events subscribers (compare the two in one run). */
+async function fanout(ctx: ScenarioContext, transport: 'websocket' | 'sse' = 'websocket'): Promise<CaseResult[]> {
   const { scale } = ctx;
   const cases: CaseResult[] = [];
+  const scenario = transport === 'sse' ? 'fanout-sse' : 'fanout';
   let connected = 0;
   for (const size of scale.fanoutSizes) {
     ctx.progress(`connecting ${size} subscribers`);
-    await addClients(ctx, size - connected, TOPIC);
+    await addClients(ctx, size - connected, TOPIC, transport);
     connected = size;
     const publishes = Math.max(scale.fanoutMinPublishes, Math.round(scale.fanoutDeliveries / size));
     const burst = {
@@ -137,8 +139,8 @@ async function fanout(ctx: ScenarioContext): Promise<CaseResult[]> {
     ctx.progress(`burst of ${publishes} publishes to S=${size}`);
     const { value, cpu, perWrite: writeMetrics } = await measure(ctx, () => ctx.loadgen.deliver({ ...burst, publishes }));
     cases.push({
-      name: `fanout S=${size}`,
-      scenario: 'fanout',
+      name: `${scenario} S=${size}`,
+      scenario,
       metrics: { ...deliveryMetrics(value, cpu), ...writeMetrics, connections: size },
       window: windowOf(cpu),
     });
@@ -260,6 +262,8 @@ export function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<C
   switch (name) {
     case 'fanout':
       return fanout(ctx);
+    case 'fanout-sse':
+      return fanout(ctx, 'sse');
     case 'unicast':
       return unicast(ctx);
     case 'latency':

@@ -3,6 +3,10 @@ import type { BackoffOptions } from './backoff.js';
 import type { HeraldError } from './herald-error.js';
 import type { HeraldMessage, Recovery } from './message.js';
 import type { SocketFactory } from './socket.js';
+import type { SseFactory } from './sse-stream.js';
+
+/** How a client receives: a WebSocket (everything), or Server-Sent Events (receive only). */
+export type Transport = 'websocket' | 'sse';
 
 /** Where the connection stands. `closed` is final: the client never reconnects from it. */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -50,6 +54,15 @@ export interface HeraldClientOptions {
   connectTimeoutMs?: number;
   /** Makes the WebSocket; default: the global WebSocket, else the `ws` package. */
   socketFactory?: SocketFactory;
+  /**
+   * How to connect, in order of preference. Default `['websocket']`. With `['websocket', 'sse']`,
+   * a WebSocket refused before it opened (a proxy that breaks them) makes the client receive over
+   * Server-Sent Events instead: messages and recovery work, `publish()` and `ping()` reject with
+   * `websocket_required`. `['sse']` receives over SSE from the start.
+   */
+  transports?: Transport[];
+  /** Opens an SSE stream; default: the global EventSource, else a fetch-based reader. */
+  sseFactory?: SseFactory;
 }
 
 /** Events of a {@link HeraldClient}. */

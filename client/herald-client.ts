@@ -6,13 +6,15 @@ import { toMessage, toRecovery } from './message.js';
 import { Positions } from './positions.js';
 import { Requests } from './requests.js';
 import { defaultSocketFactory } from './socket.js';
+import { defaultSseFactory } from './sse-stream.js';
 import { Subscription } from './subscription.js';
 import { TopicPlan } from './topic-plan.js';
 import { SUBPROTOCOL, parseFrames } from './wire.js';
-import type { CloseInfo, ConnectionState, HeraldClientConfig, HeraldClientEvents, HeraldClientOptions, PresenceInfo, StateChange, Welcome } from './client-types.js';
+import type { CloseInfo, ConnectionState, HeraldClientConfig, HeraldClientEvents, HeraldClientOptions, PresenceInfo, StateChange, Transport, Welcome } from './client-types.js';
 import type { Reply } from './requests.js';
 import type { Listener } from './emitter.js';
 import type { SocketFactory, SocketLike } from './socket.js';
+import type { SseFactory, SseStream } from './sse-stream.js';
 import type { SubscriptionControl } from './subscription.js';
 import type { ClientRequest, JsonValue, Position, ServerFrame, WelcomeFrame } from './wire.js';
 
@@ -53,6 +55,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  *   url: 'ws://127.0.0.1:8000/ws',
  *   getToken: async () => (await (await fetch('/my-backend/herald-token')).json()).token,
  * });
+ *
+ * @example
+ * // Where WebSockets are refused (some proxies), receive over Server-Sent Events instead.
+ * const client = new HeraldClient(url, { transports: ['websocket', 'sse'] });
+ * client.on('state', ({ state }) => console.log(state, client.transport));
+ * client.subscribe('news').on('message', (m) => console.log(m.data)); // publish() needs a WebSocket
  */
 export class HeraldClient {
   /** The registration URL, `ws://HOST/ws/ID`. */
@@ -78,6 +86,14 @@ export class HeraldClient {
   /** The token of the current connection (token mode). */
   #token: string | undefined;
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #transports: readonly Transport[];
+  #transport: Transport;
+  #sseFactory: SseFactory | undefined;
+  #sse: SseStream | null = null;
+  /** The last SSE event id: where an SSE stream resumes (every topic of it). */
+  #lastEventId: string | undefined;
+  /** The current WebSocket attempt reached its welcome (a refused one falls back to SSE). */
+  #opened = false;
 
   constructor(target: string | HeraldClientConfig, options: HeraldClientOptions = {}) {
     const config: HeraldClientConfig = typeof target === 'string' ? { ...options, url: target } : { ...options, ...target };
@@ -91,6 +107,16 @@ export class HeraldClient {
     };
     this.#backoff = new Backoff(config.backoff);
     this.#factory = config.socketFactory;
+    this.#sseFactory = config.sseFactory;
+    const transports = config.transports ?? ['websocket'];
+    if (transports.length === 0 || transports.some((t) => t !== 'websocket' && t !== 'sse')) throw new TypeError(`transports must list 'websocket' and/or 'sse', got ${JSON.stringify(transports)}`);
+    this.#transports = [...transports];
+    this.#transport = transports[0] as Transport;
+  }
+
+  /** How this client receives now: `websocket`, or `sse` (receive only) after WebSockets were refused. */
+  get transport(): Transport {
+    return this.#transport;
   }
 
   get state(): ConnectionState {
@@ -150,7 +176,10 @@ export class HeraldClient {
       control: control as unknown as SubscriptionControl<unknown>,
     });
     this.#topics.want(topic);
-    if (this.#state === 'connected') void this.#subscribeTopics([topic]);
+    if (this.#state === 'connected') {
+      if (this.#transport === 'sse') this.#restartSse();
+      else void this.#subscribeTopics([topic]);
+    }
     return subscription;
   }
 
@@ -204,6 +233,8 @@ export class HeraldClient {
   /** Closes for good (code 1000); resolves once the socket is closed. */
   close(): Promise<void> {
     if (this.#state === 'closed') return Promise.resolve();
+    this.#sse?.close();
+    this.#sse = null;
     const socket = this.#socket;
     this.#finish({ code: CloseCode.normal, reason: 'closed by the client' }, undefined);
     if (!socket) return Promise.resolve();
@@ -228,6 +259,11 @@ export class HeraldClient {
 
   async #open(): Promise<void> {
     this.#setState({ state: 'connecting' });
+    if (this.#transport === 'sse') {
+      this.#openSse();
+      return;
+    }
+    this.#opened = false;
     try {
       this.#factory ??= await defaultSocketFactory();
     } catch (err) {
@@ -381,6 +417,7 @@ export class HeraldClient {
   }
 
   #onWelcome(frame: WelcomeFrame): void {
+    this.#opened = true;
     clearTimeout(this.#connectTimer);
     this.#welcome = { client: frame.client, user: frame.user, topics: frame.topics ?? [], heartbeatMs: frame.heartbeat_ms };
     this.#backoff.reset();
@@ -449,6 +486,10 @@ export class HeraldClient {
     this.#positions.delete(topic); // subscribing again starts from now, not from here
     entry?.control.end();
     if (!connected) return;
+    if (this.#transport === 'sse') {
+      this.#restartSse();
+      return;
+    }
     try {
       await this.#request({ type: 'unsubscribe', topics: [topic] }, false);
     } catch (err) {
@@ -461,6 +502,7 @@ export class HeraldClient {
   // connection (within the same deadline) instead of failing at once.
   async #request(frame: ClientRequest, wait = true): Promise<Reply> {
     const deadline = Date.now() + this.#options.requestTimeoutMs;
+    if (this.#transport === 'sse') throw new HeraldError('websocket_required', `${frame.type} needs a WebSocket: this client receives over Server-Sent Events, which carry nothing from the client`);
     if (this.#state === 'idle') throw new HeraldError('not_connected', 'the client is not connected: call connect() first');
     if (this.#state !== 'connected') {
       if (!wait) throw new HeraldError('not_connected', 'the client is not connected');
@@ -537,6 +579,8 @@ export class HeraldClient {
       this.#finish({ code, reason: text }, final);
       return;
     }
+    // Refused before it ever opened (a proxy that breaks WebSockets): receive over SSE instead.
+    if (!this.#opened && this.#transports.includes('sse')) this.#transport = 'sse';
     this.#retryLater(code, text);
   }
 
@@ -550,6 +594,8 @@ export class HeraldClient {
   // Ends the client for good. `errorCode` set: the server ended it, and subscription
   // iterators throw that error so the reason reaches `for await` loops.
   #finish(info: CloseInfo, errorCode: string | undefined): void {
+    this.#sse?.close();
+    this.#sse = null;
     const socket = this.#socket;
     this.#socket = null;
     if (socket) socket.onopen = socket.onmessage = socket.onclose = null;
@@ -564,6 +610,105 @@ export class HeraldClient {
     for (const entry of this.#subscriptions.values()) entry.control.end(error);
     this.#subscriptions.clear();
     this.#setState({ state: 'closed', code: info.code, reason: info.reason });
+  }
+
+  // http(s)://HOST/sse/ID from the registration URL, with the topics wanted (once known) and
+  // the last event id, so the stream resumes exactly where this client stands.
+  #sseUrl(topics: string[] | undefined): string {
+    const url = new URL(this.url.replace(/^ws/i, 'http'));
+    url.pathname = url.pathname.replace(/\/ws\/([^/]+)$/, '/sse/$1');
+    url.search = '';
+    if (topics && topics.length > 0) url.searchParams.set('topics', topics.join(','));
+    if (this.#lastEventId) url.searchParams.set('last_event_id', this.#lastEventId);
+    return url.toString();
+  }
+
+  #openSse(topics?: string[]): void {
+    const factory = (this.#sseFactory ??= defaultSseFactory());
+    // The first stream takes the registration's topics; its welcome says which, then the
+    // stream is reopened with everything wanted if that differs (see #onSseWelcome).
+    const wanted = topics ?? (this.#welcome ? this.#topics.wanted() : undefined);
+    const stream = factory(this.#sseUrl(wanted), {
+      onOpen: () => {},
+      onEvent: (type, data, id) => {
+        if (stream !== this.#sse) return;
+        this.#lastFrameAt = Date.now();
+        this.#onSseEvent(stream, type, data, id);
+      },
+      onEnd: (reason, status) => {
+        if (stream === this.#sse) this.#onSseEnd(reason, status);
+      },
+    });
+    this.#sse = stream;
+    this.#connectTimer = setTimeout(() => {
+      if (stream !== this.#sse) return;
+      stream.close();
+      this.#onSseEnd(`no welcome within ${this.#options.connectTimeoutMs} ms`);
+    }, this.#options.connectTimeoutMs);
+  }
+
+  #onSseEvent(stream: SseStream, type: string, data: string, id: string | undefined): void {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      this.#events.emit('error', new HeraldError('protocol', `unreadable event from the server: ${data.slice(0, 200)}`));
+      return;
+    }
+    if (type === 'welcome') {
+      this.#onSseWelcome(stream, frame as WelcomeFrame);
+      return;
+    }
+    if (type === 'close') {
+      const { code, reason } = frame as { code?: number; reason?: string };
+      if (typeof code === 'number' && isFinalCloseCode(code)) {
+        this.#finish({ code, reason: reason ?? describeCloseCode(code) }, code === CloseCode.unregistered ? 'unregistered' : 'replaced');
+      }
+      return; // otherwise the stream's end follows, and the client reconnects
+    }
+    const { frames } = parseFrames(data);
+    for (const f of frames) if (f.type === 'message' || f.type === 'recovered') this.#onFrame(f);
+    if (id !== undefined) this.#lastEventId = id;
+  }
+
+  #onSseWelcome(stream: SseStream, frame: WelcomeFrame): void {
+    clearTimeout(this.#connectTimer);
+    const joined = frame.topics ?? [];
+    const { subscribe } = this.#topics.resume(joined);
+    this.#welcome = { client: frame.client, user: frame.user, topics: joined, heartbeatMs: frame.heartbeat_ms };
+    // Wanted topics the stream lacks (or has too many): reopen it with exactly those.
+    const same = subscribe.length === joined.length && subscribe.every((t) => joined.includes(t));
+    if (!same && subscribe.length > 0) {
+      stream.close();
+      this.#openSse(subscribe);
+      return;
+    }
+    this.#backoff.reset();
+    this.#setState({ state: 'connected' });
+    this.#events.emit('welcome', this.#welcome);
+    for (const topic of joined) this.#subscriptions.get(topic)?.control.subscribed();
+  }
+
+  #onSseEnd(reason: string, status?: number): void {
+    this.#sse = null;
+    clearTimeout(this.#connectTimer);
+    if (this.#state === 'closed') return;
+    if (status === 404) return this.#finish({ code: 0, reason }, 'unknown_registration');
+    if (status === 403) return this.#finish({ code: 0, reason }, 'forbidden');
+    if (status === 400) return this.#finish({ code: 0, reason }, 'bad_request');
+    // Not even SSE got through (the server may have been down, not WebSockets refused): try a WebSocket again next.
+    if (this.#state !== 'connected' && this.#transports.includes('websocket')) this.#transport = 'websocket';
+    this.#retryLater(CloseCode.abnormal, reason);
+  }
+
+  // Topics changed while receiving over SSE: a new stream with the new list, from where this one stands.
+  #restartSse(): void {
+    const old = this.#sse;
+    if (!old) return;
+    this.#sse = null;
+    old.close();
+    clearTimeout(this.#connectTimer);
+    this.#openSse(this.#topics.wanted());
   }
 
   #closedError(): HeraldError {

@@ -1,6 +1,7 @@
 // The Herald client SDK: a herald.v1 WebSocket client for browsers and Node 20+.
 export { HeraldClient } from './herald-client.js';
-export type { CloseInfo, ConnectionState, HeraldClientConfig, HeraldClientEvents, HeraldClientOptions, PresenceChange, PresenceInfo, StateChange, Welcome } from './client-types.js';
+export type { CloseInfo, ConnectionState, HeraldClientConfig, HeraldClientEvents, HeraldClientOptions, PresenceChange, PresenceInfo, StateChange, Transport, Welcome } from './client-types.js';
+export type { SseFactory, SseHandlers, SseStream } from './sse-stream.js';
 export { Subscription } from './subscription.js';
 export type { SubscriptionEvents, SubscriptionState } from './subscription.js';
 export type { HeraldMessage, Recovery } from './message.js';

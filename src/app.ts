@@ -15,6 +15,7 @@ import { apiKeyAuth } from './http/auth.js';
 import { dashboardRoutes } from './http/dashboard.js';
 import { errorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.js';
+import { historyRoutes } from './http/history.js';
 import { jsonBodyParser } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics.js';
 import { openapi } from './http/openapi.js';
@@ -22,6 +23,7 @@ import { originCheck } from './http/origin.js';
 import { presenceRoutes } from './http/presence.js';
 import { publishRoutes } from './http/publish.js';
 import { registerRoutes } from './http/register.js';
+import { sseRoutes } from './http/sse.js';
 import { statsRoutes } from './http/stats.js';
 import { tokenVerifier } from './http/tokens.js';
 import { userRoutes } from './http/users.js';
@@ -68,6 +70,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // A user id may be 128 characters, percent-encoded up to 12 bytes each (DELETE /users/:user).
     routerOptions: { maxParamLength: 2048 },
     trustProxy: config.trustProxy,
+    // Closing: after every socket and stream was told to go (preClose), cut what still hangs on.
+    forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: false } },
   });
   errorHandling(app);
@@ -91,6 +95,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(publishRoutes, { relay });
   await app.register(userRoutes, { relay });
   await app.register(wsRoutes, { relay, verify });
+  await app.register(sseRoutes, { relay });
+  await app.register(historyRoutes, { relay });
   await app.register(presenceRoutes, { relay });
   await app.register(metricsRoutes, { relay, stats });
   await app.register(statsRoutes, { relay, stats });

@@ -46,9 +46,9 @@ function visit(s: Session): void {
     s.terminate('heartbeat');
     return;
   }
-  s.missed++;
   try {
-    s.ws.ping();
+    // Only a ping the peer must answer counts as missed until it does (SSE gets a comment line).
+    if (s.transport.heartbeat()) s.missed++;
   } catch {
     s.terminate('error');
   }

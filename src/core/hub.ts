@@ -1,6 +1,7 @@
 import type { Message, StreamPosition } from './message.js';
 import { joinFrames, Outgoing } from './outgoing.js';
 import type { Link, Session } from './session.js';
+import { otherEntries, sseRecovered, sseRun } from './sse-frames.js';
 import type { Recovery } from '../engines/history.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { textFrame } from '../protocol/frame.js';
@@ -181,13 +182,19 @@ export class Hub {
     const frames: Buffer[] = [];
     let last = recovery.position;
     let lastReplayed = 0;
+    // SSE: each event's id also names where the stream stands in its other topics.
+    const sse = session.protocol === 'sse' ? otherEntries(session, topic, this.#cursorOf) : undefined;
+    const frame = (o: Outgoing): Buffer => (sse === undefined ? o.frame(session.protocol) : sseRun(sse, topic, [o]));
     for (const m of recovery.messages) {
       lastReplayed = m.offset;
       if (m.userId !== undefined && String(m.userId) !== session.userKey) continue;
-      frames.push(new Outgoing(m).frame(session.protocol));
+      frames.push(frame(new Outgoing(m)));
     }
     const seam = Math.max(recovery.position.offset, lastReplayed);
-    if (announce) frames.push(textFrame(encodeRecovered(topic, { offset: seam, epoch: recovery.position.epoch }, recovery.complete)));
+    const seamAt = { offset: seam, epoch: recovery.position.epoch };
+    // SSE streams hear only of gaps (`event: recovered`, complete: false); herald.v1 of every recovery.
+    if (announce && sse === undefined) frames.push(textFrame(encodeRecovered(topic, seamAt, recovery.complete)));
+    else if (announce && !recovery.complete && sse !== undefined) frames.push(sseRecovered(sse, topic, seamAt, false));
     for (const o of link.queue) {
       const m = o.message;
       if (o.presence !== undefined) {
@@ -197,7 +204,7 @@ export class Hub {
       if (m.epoch === recovery.position.epoch && m.offset <= seam) continue;
       if (m.offset > 0) last = m; // offset 0: unsequenced (engine down), moves no cursor
       if (o.userKey !== undefined && o.userKey !== session.userKey) continue;
-      frames.push(o.frame(session.protocol));
+      frames.push(frame(o));
     }
     link.queue = NO_MESSAGES;
     link.queuedBytes = 0;
@@ -232,6 +239,8 @@ export class Hub {
     session.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
     return replayed;
   }
+
+  readonly #cursorOf = (session: Session, topic: string): StreamPosition | undefined => this.cursor(session, topic);
 
   /** The last position written to a session for a topic, for its cursor. */
   cursor(session: Session, topic: string): StreamPosition | undefined {
@@ -359,20 +368,37 @@ export class Hub {
 
   /** One user-addressed message to one of the user's sessions, if it is live in the topic. */
   #sendTo(s: Session, st: TopicState, o: Outgoing, touched: Session[]): number {
-    return s.links.get(st.name)?.live ? this.#send(s, o.frame(s.protocol), 1, touched) : 0;
+    if (!s.links.get(st.name)?.live) return 0;
+    const frame = s.protocol === 'sse' ? sseRun(otherEntries(s, st.name, this.#cursorOf), st.name, [o]) : o.frame(s.protocol);
+    return this.#send(s, frame, 1, touched);
   }
 
-  /** Writes a run of messages to every live session of the topic, one Buffer per protocol. */
+  /**
+   * Writes a run of messages to every live session of the topic, one Buffer per protocol (SSE:
+   * one per set of positions in the streams' other topics, see sse-frames.ts).
+   */
   #broadcast(st: TopicState, run: Outgoing[], touched: Session[]): number {
     let deliveries = 0;
     let plain: Buffer | undefined;
     let v1: Buffer | undefined;
+    let sse: Map<string, Buffer> | undefined;
     for (const s of st.live) {
-      const buf = s.protocol === 'plain' ? (plain ??= joinFrames(run, 'plain')) : (v1 ??= joinFrames(run, 'herald.v1'));
-      // A run of join/leave events only: nothing for plain clients.
+      const p = s.protocol;
+      const buf = p === 'plain' ? (plain ??= joinFrames(run, 'plain')) : p === 'herald.v1' ? (v1 ??= joinFrames(run, 'herald.v1')) : this.#sseRun(s, st.name, run, (sse ??= new Map()));
+      // A run of join/leave events only: nothing for plain clients and SSE streams.
       if (buf.length > 0) deliveries += this.#send(s, buf, run.length, touched);
     }
     return deliveries;
+  }
+
+  #sseRun(s: Session, topic: string, run: Outgoing[], shared: Map<string, Buffer>): Buffer {
+    const others = otherEntries(s, topic, this.#cursorOf);
+    let buf = shared.get(others);
+    if (buf === undefined) {
+      buf = sseRun(others, topic, run);
+      shared.set(others, buf);
+    }
+    return buf;
   }
 
   /**

@@ -1,8 +1,9 @@
 import { encodeFrame, Opcode, textFrame } from '../protocol/frame.js';
+import { sseEvent } from '../protocol/sse.js';
 import { encodeMessage } from '../protocol/v1.js';
 import type { Message } from './message.js';
 
-export type ProtocolName = 'plain' | 'herald.v1';
+export type ProtocolName = 'plain' | 'herald.v1' | 'sse';
 
 /**
  * A message on its way out of this process, with its frames encoded at most once per
@@ -18,6 +19,7 @@ export class Outgoing {
   readonly presence: string | undefined;
   #plain: Buffer | undefined;
   #v1: Buffer | undefined;
+  #json: string | undefined;
 
   constructor(message: Message, presence?: string) {
     this.message = message;
@@ -30,9 +32,18 @@ export class Outgoing {
     return new Outgoing({ id: '', topic, kind: 'text', body: lines, offset: 0, epoch: '', ts: Date.now() }, lines);
   }
 
+  /** The herald.v1 `message` object, one line of JSON (herald.v1 frames and SSE `data:` both carry it). */
+  get json(): string {
+    return (this.#json ??= encodeMessage(this.message));
+  }
+
+  /** The message framed for `protocol`. SSE: an event without `id:` (the hub adds each stream's resume token, see sse-frames.ts). */
   frame(protocol: ProtocolName): Buffer {
-    if (this.presence !== undefined) return protocol === 'plain' ? EMPTY : (this.#v1 ??= textFrame(this.presence));
-    return protocol === 'plain' ? (this.#plain ??= plainFrame(this.message)) : (this.#v1 ??= encodeFrame(Opcode.text, Buffer.from(encodeMessage(this.message))));
+    // Join/leave events go to herald.v1 clients only.
+    if (this.presence !== undefined) return protocol === 'herald.v1' ? (this.#v1 ??= textFrame(this.presence)) : EMPTY;
+    if (protocol === 'plain') return (this.#plain ??= plainFrame(this.message));
+    if (protocol === 'herald.v1') return (this.#v1 ??= encodeFrame(Opcode.text, Buffer.from(this.json)));
+    return Buffer.from(sseEvent(this.json));
   }
 }
 

@@ -26,7 +26,7 @@ export class CountingStats implements RelayStats {
   socketWrites = 0;
   recoveredMessages = 0;
   incompleteRecoveries = 0;
-  readonly connections: Record<ProtocolName, number> = { plain: 0, 'herald.v1': 0 };
+  readonly connections: Record<ProtocolName, number> = { plain: 0, 'herald.v1': 0, sse: 0 };
   readonly drops: Record<DropReason, number> = { slow_consumer: 0, rate_limit: 0, too_large: 0 };
   readonly refusals: Record<RefusalReason, number> = { forbidden_topic: 0, forbidden_publish: 0 };
   /** Publish-to-write latencies (ms) since the last drain, for a histogram. */

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { WebSocket } from 'ws';
 import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
 import type { Recovery } from '../engines/history.js';
@@ -20,14 +19,37 @@ import { presenceUser } from './presence-user.js';
 import { Session } from './session.js';
 import { topicMatcher } from './topic-pattern.js';
 import type { RelayStats } from './relay-stats.js';
+import type { Transport } from './transport.js';
 
 /** A live session's cursors on their way to the engine. */
 interface SessionCursorSave extends CursorSave {
   readonly session: Session;
 }
 
-/** A session of a stored registration (not a token connection): its cursors and topics are saved. */
-const stored = (s: Session): boolean => s.expiresAt === undefined;
+/**
+ * A client opening a connection, whatever it presented: a registration (its id, user, rights,
+ * held topics and server cursors) or a signed token (a server-made id, no cursors).
+ */
+export interface Connecting {
+  readonly id: string;
+  readonly userId: UserId;
+  readonly rights: Rights;
+  /** The topics to join, each one the client may hold. */
+  readonly topics: string[];
+  /** The server's cursors (a registration's), joined from when the client names no position. */
+  readonly cursors: Record<string, StreamPosition>;
+  /** A stored registration: its cursors are saved, its TTL paused, an older connection replaced. */
+  readonly registered: boolean;
+  /** Token connections: when the token expires (ms since epoch), closed with 4003 then unless refreshed. */
+  readonly expiresAt?: number | undefined;
+  /** Token connections: the token's `iat` (seconds), which a revocation compares. */
+  readonly issuedAt?: number | undefined;
+  /**
+   * When the credential was checked, before the upgrade: a rights change or revocation heard
+   * since then found no connection to act on, and applies when this one joins the hub.
+   */
+  readonly checkedAt?: number | undefined;
+}
 
 /** Sessions looked at per tick when saving live cursors; their saves leave as one write per Redis connection. */
 const CURSOR_SAVE_CHUNK = 1000;
@@ -56,11 +78,6 @@ export class Relay {
   #savingCursors = false;
 
   constructor(engine: Engine, config: Config, log: Logger, stats: RelayStats) {
-    const relay = this;
-    this.#onSocketClose = function (this: WebSocket): void {
-      const s = Session.of(this);
-      if (s) relay.disconnect(s);
-    };
     this.engine = engine;
     this.config = config;
     this.log = log;
@@ -200,7 +217,7 @@ export class Relay {
    * replaced (what it may no longer hold is left; the new token's topics are not joined).
    */
   async refresh(s: Session, grant: TokenGrant): Promise<void> {
-    if (stored(s)) throw new HeraldError('bad_request', 'only connections made with a token (GET /ws?token=) refresh');
+    if (s.registered) throw new HeraldError('bad_request', 'only connections made with a token (GET /ws?token=) refresh');
     if (grant.user !== s.userKey) throw new HeraldError('forbidden', 'the new token is for another user (`sub`)');
     await this.checkRevoked(grant);
     this.#expireAt(s, grant.expiresAt);
@@ -242,7 +259,7 @@ export class Relay {
   }
 
   #revokedBy(s: Session, at: number): boolean {
-    return stored(s) || s.issuedAt === undefined || s.issuedAt <= at;
+    return s.registered || s.issuedAt === undefined || s.issuedAt <= at;
   }
 
   /** Closes a token connection at its expiry with 4003, unless a refresh moves it. */
@@ -315,50 +332,59 @@ export class Relay {
     return m;
   }
 
+  /** A WebSocket opened for a registration or a token: joins what its client held last time. See open(). */
+  connect(transport: Transport, reg: ClientIdentity, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg), checkedAt = Date.now()): Session {
+    // What the client held last time, less what it may no longer hold (rights change while away).
+    const joined = (reg.held ?? reg.topics).filter((t) => rights.mayHold(t)).slice(0, this.config.maxTopics);
+    const token = reg.expiresAt !== undefined;
+    return this.open(transport, { id: reg.id, userId: reg.userId, rights, topics: joined, cursors: reg.cursors, registered: !token, expiresAt: reg.expiresAt, issuedAt: reg.issuedAt, checkedAt }, protocol, since);
+  }
+
   /**
-   * A socket opened for a registration: replaces an older socket of the same client (4000),
-   * then joins the registration's topics, recovering from the client's own positions (`since`,
-   * given at connect) or else the saved cursors. Requests the client sends meanwhile are served
-   * after that (see serialize).
+   * A connection opened: replaces an older connection of the same registered client (4000),
+   * then joins its topics, recovering from the client's own positions (`since`, given at
+   * connect) or else the server's cursors. Requests the client sends meanwhile are served after
+   * that (see serialize).
    */
-  connect(ws: WebSocket, reg: ClientIdentity, protocol: ProtocolName, since?: Record<string, StreamPosition>, rights = this.rightsOf(reg), checkedAt = Date.now()): Session {
-    const s = new Session(ws, reg.id, reg.userId, protocol, this.config, rights);
-    s.issuedAt = reg.issuedAt;
+  open(transport: Transport, client: Connecting, protocol: ProtocolName, since?: Record<string, StreamPosition>): Session {
+    const s = new Session(transport, client.id, client.userId, protocol, this.config, client.rights, client.registered);
+    s.issuedAt = client.issuedAt;
     // Shared listeners, not closures per socket: an idle connection holds only what it needs.
     s.onStop = this.#onStop;
-    ws.on('close', this.#onSocketClose);
-    let cursors = reg.cursors;
-    const old = this.hub.get(reg.id);
+    s.onClosed = this.#onClosed;
+    if (protocol === 'sse' && client.registered) s.keptCursors = keptCursors(client.cursors, client.topics);
+    let cursors = client.cursors;
+    const old = this.hub.get(client.id);
     if (old) cursors = { ...cursors, ...this.cursorsOf(old) };
     if (since) cursors = { ...cursors, ...since };
     this.hub.add(s);
     if (old) old.close(CloseCode.replaced, 'replaced by a newer connection', 'replaced');
     // What was decided while this connection was being accepted (its credential was checked at
     // `checkedAt`) found no socket then: it applies now.
+    const checkedAt = client.checkedAt ?? Date.now();
     const revokedAt = this.#recent.revocations.since(s.userKey, checkedAt);
     if (revokedAt !== undefined && this.#revokedBy(s, revokedAt)) {
       this.stats.connected(protocol, 1);
       s.close(CloseCode.unregistered, 'the user was revoked', 'unregistered');
       return s;
     }
-    const changed = this.#recent.rights.since(reg.id, checkedAt);
-    if (changed) s.rights = rights = this.access.rights(reg.userId, changed.topics, changed.grants);
+    const changed = this.#recent.rights.since(client.id, checkedAt);
+    if (changed) s.rights = this.access.rights(client.userId, changed.topics, changed.grants);
     // The old socket may also live on another node; only sockets older than this one go.
-    else void this.#kick(reg.id, CloseCode.replaced, 'replaced by a newer connection', s.connectedAt);
+    else if (client.registered) void this.#kick(client.id, CloseCode.replaced, 'replaced by a newer connection', s.connectedAt);
     this.stats.connected(protocol, 1);
-    if (reg.expiresAt !== undefined) this.#expireAt(s, reg.expiresAt);
-    else this.engine.registry.markConnected(reg.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
-    // What the client held last time, less what it may no longer hold (rights change while away).
-    const added = changed ? changed.topics.filter((t) => !reg.topics.includes(t)) : [];
-    const topics = [...new Set([...(reg.held ?? reg.topics).filter((t) => rights.mayHold(t)), ...added])].slice(0, this.config.maxTopics);
-    if (protocol === 'herald.v1') s.reply(encodeWelcome(reg.id, reg.userId, topics, this.config.heartbeatMs));
+    if (client.expiresAt !== undefined) this.#expireAt(s, client.expiresAt);
+    if (client.registered) this.engine.registry.markConnected(client.id).catch((err: unknown) => this.log.warn({ err, client: s.id }, 'markConnected failed'));
+    // A rights change heard while this connection was being accepted: its new topics are joined too.
+    const topics = changed ? [...new Set([...client.topics.filter((t) => s.rights.mayHold(t)), ...changed.topics.filter((t) => !client.rights.topics.includes(t))])].slice(0, this.config.maxTopics) : client.topics;
+    if (protocol === 'herald.v1') s.reply(encodeWelcome(client.id, client.userId, topics, this.config.heartbeatMs));
     this.#joinRegistration(s, topics, cursors);
     return s;
   }
 
-  /** Joins a new session's registration topics; v1 clients are told how each recovery went, plain ones never. */
+  /** Joins a new session's topics; v1 clients are told how each recovery went, SSE ones of gaps, plain ones never. */
   #joinRegistration(s: Session, topics: string[], cursors: Record<string, StreamPosition>): void {
-    this.serialize(s, () => this.#joinAll(s, topics, cursors, s.protocol === 'herald.v1')).catch((err: unknown) => {
+    this.serialize(s, () => this.#joinAll(s, topics, cursors, s.protocol !== 'plain')).catch((err: unknown) => {
       this.log.warn({ err, client: s.id }, 'could not join the registration topics');
       s.close(CloseCode.internal, 'could not join topics; reconnect', 'error');
     });
@@ -368,8 +394,7 @@ export class Relay {
     s.stoppedCursors = this.cursorsOf(s);
   };
 
-  /** The 'close' listener of every socket (ws calls it with the socket as `this`). */
-  readonly #onSocketClose: (this: WebSocket) => void;
+  readonly #onClosed = (s: Session): void => this.disconnect(s);
 
   /** Runs a session's topic changes one at a time, in arrival order. */
   serialize<T>(s: Session, task: () => Promise<T>): Promise<T> {
@@ -419,6 +444,7 @@ export class Relay {
     if (s.stoppedCursors) return s.stoppedCursors;
     // No prototype: a topic may be named "__proto__" or "constructor".
     const out = Object.create(null) as Record<string, StreamPosition>;
+    if (s.keptCursors) Object.assign(out, s.keptCursors);
     for (const topic of s.links.topics()) {
       const c = this.hub.cursor(s, topic);
       if (c) out[topic] = c;
@@ -435,7 +461,7 @@ export class Relay {
     if (s.closeReason === 'slow') this.stats.dropped('slow_consumer');
     this.log.debug({ client: s.id, reason: s.closeReason ?? 'client' }, 'socket closed');
     // A replaced socket's successor carries on; an unregistered one is gone; a token one was never stored.
-    if (s.closeReason === 'replaced' || s.closeReason === 'unregistered' || !stored(s)) return;
+    if (s.closeReason === 'replaced' || s.closeReason === 'unregistered' || !s.registered) return;
     const { registry } = this.engine;
     registry
       .saveCursors(s.id, cursors)
@@ -459,7 +485,7 @@ export class Relay {
         for (let j = i; j < Math.min(i + CURSOR_SAVE_CHUNK, sessions.length); j++) {
           const s = sessions[j]!;
           // Closed since the round began: its disconnect saves the final cursors, after this.
-          if (s.closed || !stored(s)) continue;
+          if (s.closed || !s.registered) continue;
           const cursors = this.cursorsOf(s);
           const json = JSON.stringify(cursors);
           if (json === s.savedCursors) continue;
@@ -556,7 +582,8 @@ export class Relay {
    * next topic change, or the write-back after a Redis reset, stores them again.
    */
   async #persistTopics(s: Session): Promise<void> {
-    if (s.closed || !stored(s)) return;
+    // An SSE stream's topics come from its URL each time: they are not what the client holds next time.
+    if (s.closed || s.protocol === 'sse' || !s.registered) return;
     try {
       await this.engine.registry.setHeld(s.id, s.links.topics());
     } catch (err) {
@@ -568,7 +595,7 @@ export class Relay {
   async #writeBack(): Promise<void> {
     let n = 0;
     for (const s of this.hub.sessions()) {
-      if (s.closed || !stored(s)) continue;
+      if (s.closed || !s.registered) continue;
       const reg: Registration = { id: s.id, userId: s.userId, topics: [...s.rights.topics], grants: [...s.rights.grants], held: s.links.topics(), cursors: this.cursorsOf(s), createdAt: Date.now() };
       try {
         await this.engine.registry.create(reg, { perUser: Number.MAX_SAFE_INTEGER, total: Number.MAX_SAFE_INTEGER });
@@ -580,4 +607,15 @@ export class Relay {
     }
     this.log.warn({ registrations: n }, 'engine came back empty: wrote back the registrations of live sockets');
   }
+}
+
+/** The cursors of topics a connection does not hold. */
+function keptCursors(cursors: Record<string, StreamPosition>, held: readonly string[]): Record<string, StreamPosition> | undefined {
+  let out: Record<string, StreamPosition> | undefined;
+  for (const [topic, position] of Object.entries(cursors)) {
+    if (held.includes(topic)) continue;
+    out ??= Object.create(null) as Record<string, StreamPosition>;
+    out[topic] = position;
+  }
+  return out;
 }

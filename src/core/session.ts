@@ -1,14 +1,10 @@
-import type { Socket } from 'node:net';
-import type { WebSocket } from 'ws';
 import { CloseCode } from '../protocol/close-codes.js';
 import { textFrame } from '../protocol/frame.js';
 import type { Rights } from './access.js';
 import type { StreamPosition, UserId } from './message.js';
 import { Links } from './links.js';
 import type { Outgoing, ProtocolName } from './outgoing.js';
-
-/** The session of each open WebSocket, for listeners shared by all sockets (no closures per socket). */
-const byWebSocket = new WeakMap<WebSocket, Session>();
+import type { Transport } from './transport.js';
 
 /** This session's place in one topic: waiting for its recovery (pending) or receiving live. */
 export interface Link {
@@ -33,15 +29,18 @@ export interface SessionLimits {
 export type CloseReason = 'client' | 'replaced' | 'unregistered' | 'expired' | 'slow' | 'heartbeat' | 'rate' | 'shutdown' | 'error';
 
 /**
- * One WebSocket connection of a registration. Frames are written to the raw socket (they are
- * already framed by the hub), so backpressure is watched on the socket's own writableLength.
+ * One connection of a client (a WebSocket or an SSE stream: see Transport). Frames arrive
+ * already framed by the hub in this session's wire format; backpressure is the transport's
+ * unsent bytes.
  */
 export class Session {
   readonly id: string;
   readonly userId: UserId;
   readonly userKey: string;
   readonly protocol: ProtocolName;
-  readonly ws: WebSocket;
+  readonly transport: Transport;
+  /** False for a client without a stored registration (no server cursor to save). */
+  readonly registered: boolean;
   /** When this socket connected (ms since epoch): a replacement's kick names a time. */
   readonly connectedAt = Date.now();
   readonly links = new Links();
@@ -64,50 +63,51 @@ export class Session {
   stoppedCursors: Record<string, StreamPosition> | undefined;
   /** Called once, when the session stops accepting frames (set by the relay; one function for all sessions). */
   onStop: ((s: Session) => void) | undefined;
+  /** Called once, when the connection is gone (set by the relay; one function for all sessions). */
+  onClosed: ((s: Session) => void) | undefined;
+  /**
+   * The registration's cursors of topics this connection does not hold, kept in what it saves:
+   * an SSE stream of a few of them must not wipe the others' (its WebSocket's next recovery).
+   */
+  keptCursors: Record<string, StreamPosition> | undefined;
   /** The cursors last saved to the engine (JSON), so unchanged ones are not written again. */
   savedCursors = '';
   /** The hub's flush that last wrote here (the hub corks a socket written twice in one flush). */
   flushMark = 0;
   /** Heartbeat rounds without a pong. */
   missed = 0;
-  readonly #socket: Socket;
   readonly #limits: SessionLimits;
   #corked = false;
   #rateWindow = 0;
   #rateCount = 0;
 
-  constructor(ws: WebSocket, id: string, userId: UserId, protocol: ProtocolName, limits: SessionLimits, rights: Rights) {
-    this.ws = ws;
+  constructor(transport: Transport, id: string, userId: UserId, protocol: ProtocolName, limits: SessionLimits, rights: Rights, registered = true) {
+    this.transport = transport;
+    this.registered = registered;
     this.rights = rights;
     this.id = id;
     this.userId = userId;
     this.userKey = String(userId);
     this.protocol = protocol;
     this.#limits = limits;
-    // ws keeps the net.Socket here; writing pre-framed bytes to it skips a copy per subscriber.
-    this.#socket = (ws as unknown as { _socket: Socket })._socket;
-    byWebSocket.set(ws, this);
-  }
-
-  /** The session of a WebSocket (listeners get the socket as `this`). */
-  static of(ws: WebSocket): Session | undefined {
-    return byWebSocket.get(ws);
+    transport.attach(this);
   }
 
   /** Writes ready frames; a socket whose unsent bytes would pass the limit is closed (4008). */
   write(frames: Buffer): boolean {
     if (this.closed) return false;
+    const t = this.transport;
     // The peer started the close handshake: frames written now would never be read.
-    if (this.ws.readyState !== 1) {
+    if (!t.open) {
       this.#stop();
       return false;
     }
-    const pending = this.#socket.writableLength;
+    const pending = t.bufferedBytes;
     if (pending > 0 && pending + frames.length > this.#limits.maxBufferedBytes) {
       this.close(CloseCode.slowConsumer, 'slow consumer: unsent data passed HERALD_MAX_BUFFERED_BYTES', 'slow');
       return false;
     }
-    this.#socket.write(frames);
+    t.write(frames);
     return true;
   }
 
@@ -115,14 +115,14 @@ export class Session {
   cork(): boolean {
     if (this.#corked) return false;
     this.#corked = true;
-    this.#socket.cork();
+    this.transport.cork();
     return true;
   }
 
   uncork(): void {
     if (!this.#corked) return;
     this.#corked = false;
-    this.#socket.uncork();
+    this.transport.uncork();
   }
 
   /** Sends one herald.v1 reply object (already JSON text). */
@@ -145,33 +145,24 @@ export class Session {
   }
 
   get bufferedBytes(): number {
-    return this.#socket.writableLength;
+    return this.transport.bufferedBytes;
   }
 
-  /** Closes with a code; the socket is destroyed if the close handshake does not finish soon. */
+  /** Closes with a code; the connection is destroyed if closing does not finish soon. */
   close(code: number, reason: string, why: CloseReason): void {
     if (this.closed) return;
     this.#stop();
     this.closed = true;
     this.closeReason = why;
-    try {
-      this.ws.close(code, reason);
-    } catch {
-      this.ws.terminate();
-      return;
-    }
-    // A peer that stopped reading never answers the close frame: don't hold its buffers.
-    const timer = setTimeout(() => this.ws.terminate(), why === 'slow' ? 1000 : 5000);
-    timer.unref();
-    this.ws.once('close', () => clearTimeout(timer));
+    this.transport.close(code, reason, why === 'slow' ? 1000 : 5000);
   }
 
-  /** Drops the socket at once (dead peer). */
+  /** Drops the connection at once (dead peer). */
   terminate(why: CloseReason): void {
     this.#stop();
     this.closed = true;
     this.closeReason ??= why;
-    this.ws.terminate();
+    this.transport.terminate();
   }
 
   #stop(): void {

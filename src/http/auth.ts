@@ -3,13 +3,15 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError } from '../errors.js';
 
 /**
- * Routes anyone may call even with HERALD_API_KEY set: health checks, the WebSocket endpoints
- * (the unguessable registration id, or a signed token, is the client's credential), the
- * dashboard's static assets (code with no data; the page and every API call it makes need the
- * key) and /openapi.json (the API's description, the same for every server).
+/**
+ * Routes anyone may call even with HERALD_API_KEY set: health checks, the WebSocket and SSE
+ * endpoints (the unguessable registration id, or a signed token, is the client's credential;
+ * EventSource cannot send headers), the dashboard's static assets (code with no data; the page
+ * and every API call it makes need the key) and /openapi.json (the API's description, the same
+ * for every server).
  * Everything else, including routes added later and unknown paths, needs the key: closed by default.
  */
-const open = new Set(['GET /health', 'HEAD /health', 'GET /ws/:id', 'GET /ws', 'GET /dashboard/:file', 'HEAD /dashboard/:file', 'GET /openapi.json']);
+const open = new Set(['GET /health', 'HEAD /health', 'GET /ws/:id', 'GET /ws', 'GET /sse/:id', 'GET /dashboard/:file', 'HEAD /dashboard/:file', 'GET /openapi.json']);
 
 /** The dashboard page also takes the key as `?key=`: a browser navigation cannot send a header. */
 const queryKeyRoutes = new Set(['GET /', 'HEAD /']);

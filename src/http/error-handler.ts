@@ -5,8 +5,8 @@ import { HeraldError } from '../errors.js';
 export function errorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HeraldError, request, reply) => {
     const e = toHeraldError(err);
-    // The query string may hold a credential (?token=, ?key=): never logged.
-    const url = request.url.split('?')[0];
+    // The path may hold a registration id and the query string a token or key: neither is logged.
+    const url = redactUrl(request.url);
     if (e.status >= 500) request.log.error({ err, url }, 'request failed');
     else request.log.debug({ code: e.code, url }, e.message);
     void reply.code(e.status).send(e.toJSON());
@@ -30,4 +30,9 @@ export function toHeraldError(err: FastifyError | HeraldError): HeraldError {
   if (err.statusCode === 413) return new HeraldError('body_too_large');
   if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return new HeraldError('bad_request', err.message);
   return new HeraldError('internal');
+}
+
+/** A client's URL without its credential: /ws/ID and /sse/ID name a registration, `token=` a token, `last_event_id` its positions. */
+export function redactUrl(url: string): string {
+  return url.replace(/^\/(ws|sse)\/[^/?#]+/, '/$1/[id]').replace(/([?&](?:token|key|last_event_id)=)[^&#]*/g, '$1[redacted]');
 }

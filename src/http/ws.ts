@@ -5,7 +5,7 @@ import type { Rights } from '../core/access.js';
 import type { Relay } from '../core/relay.js';
 import type { Registration } from '../engines/registry.js';
 import { handlePlain } from '../core/plain-handler.js';
-import { Session } from '../core/session.js';
+import { WebSocketTransport } from '../core/websocket-transport.js';
 import { V1Handler, type TokenCheck } from '../core/v1-handler.js';
 import type { ClientIdentity } from '../core/identity.js';
 import { MAX_TOKEN_LENGTH } from './tokens.js';
@@ -86,11 +86,11 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | u
     relay.log.debug({ err }, 'websocket error');
   }
   function onPong(this: WebSocket): void {
-    const s = Session.of(this);
+    const s = WebSocketTransport.sessionOf(this);
     if (s) s.missed = 0;
   }
   function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-    const s = Session.of(this);
+    const s = WebSocketTransport.sessionOf(this);
     // Frames still arriving after the close began are not served (nor counted as more drops).
     if (!s || s.closed) return;
     s.missed = 0;
@@ -121,7 +121,7 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | u
     release(ws, onError);
     const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
     const { client, since, rights, checkedAt } = found;
-    relay.connect(ws, client, protocol, since, rights, checkedAt);
+    relay.connect(new WebSocketTransport(ws), client, protocol, since, rights, checkedAt);
     ws.on('pong', onPong);
     ws.on('message', onMessage);
     request.log.debug({ protocol, token: client.expiresAt !== undefined }, 'socket connected');

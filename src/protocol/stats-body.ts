@@ -7,7 +7,7 @@ export interface StatsBody {
   uptime_s: number;
   /** Server time (ms since epoch), so a client can turn counter deltas into rates. */
   ts: number;
-  connections: { total: number; plain: number; 'herald.v1': number };
+  connections: { total: number; plain: number; 'herald.v1': number; sse: number };
   registrations: number;
   publishes: number;
   deliveries: number;

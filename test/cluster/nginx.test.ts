@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { publish, register, request } from '../helpers/http.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
 import { repoRoot } from '../helpers/server.js';
+import { SseReader, sseUrl } from '../helpers/sse-client.js';
 import { TestSocket } from '../helpers/ws-client.js';
 import { startNodes, stopNodes, type Node } from './nodes.js';
 
@@ -96,5 +97,38 @@ describe('examples/nginx.conf in front of two nodes', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 6; i++) seen.add(String((await request(base, 'GET', '/health')).body['node']));
     assert.deepEqual([...seen].sort(), ['a', 'b'], 'nginx spreads requests over both nodes');
+  });
+
+  it('streams SSE through nginx as events happen, and resumes with Last-Event-ID', async () => {
+    const reg = await register(base, 'sse-via-nginx', ['wire']);
+    const url = sseUrl(reg.url);
+    assert.ok(url.startsWith(`http://127.0.0.1:${port}/sse/`), url);
+    const first = await SseReader.open(url);
+    assert.equal(first.status, 200);
+    assert.match(String(first.headers['content-type']), /^text\/event-stream/);
+    // The stream joins its topic on whichever node it reached: publish until one arrives.
+    for (let i = 0; first.messageCount === 0; i++) {
+      if (i > 100) throw new Error('no probe arrived through nginx');
+      await publish(base, { topic: 'wire', message: `probe${i}` });
+      await first.waitFor('a probe', () => first.messageCount > 0, 100).catch(() => undefined);
+    }
+    await first.waitFor('every probe', () => first.messages().every((m) => String(m['data']).startsWith('probe')) && first.messageCount > 0);
+    // One event at a time: each arrives before the next publish (nginx buffering would hold it).
+    const probes = first.messageCount;
+    for (let i = 0; i < 3; i++) {
+      await publish(base, { topic: 'wire', message: `live${i}` });
+      await first.waitMessages(probes + i + 1, 3000);
+    }
+    const token = first.lastEventId!;
+    first.close();
+    for (let i = 0; i < 4; i++) await publish(base, { topic: 'wire', message: `missed${i}` });
+    // Whichever node nginx picks resumes it: the token names positions, Redis holds the history.
+    const second = await SseReader.open(url, { 'last-event-id': token });
+    try {
+      await second.waitMessages(4, 5000);
+      assert.deepEqual(second.messages().map((m) => m['data']), ['missed0', 'missed1', 'missed2', 'missed3']);
+    } finally {
+      second.close();
+    }
   });
 });

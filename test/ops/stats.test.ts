@@ -32,7 +32,7 @@ describe('GET /stats', () => {
       { topic: 'mid', subscribers: 2 },
       { topic: 'small', subscribers: 1 },
     ]);
-    assert.deepEqual(s.connections, { total: 3, plain: 3, 'herald.v1': 0 });
+    assert.deepEqual(s.connections, { total: 3, plain: 3, 'herald.v1': 0, sse: 0 });
     assert.equal(s.registrations, 3);
     assert.equal(s.publishes, 1);
     assert.equal(s.deliveries, 3);

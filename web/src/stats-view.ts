@@ -54,7 +54,7 @@ export class StatsView {
     engine.className = `badge ${s.engine.up ? 'ok' : 'bad'}`;
 
     $('c-connections').textContent = num(s.connections.total);
-    $('c-protocols').textContent = `plain ${num(s.connections.plain)} · v1 ${num(s.connections['herald.v1'])}`;
+    $('c-protocols').textContent = `plain ${num(s.connections.plain)} · v1 ${num(s.connections['herald.v1'])} · sse ${num(s.connections.sse ?? 0)}`;
     $('c-publishes').textContent = num(s.publishes);
     $('c-deliveries').textContent = num(s.deliveries);
     $('c-registrations').textContent = num(s.registrations);

@@ -1,0 +1,80 @@
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { Session } from './session.js';
+import type { Transport } from './transport.js';
+
+/** The session of each open WebSocket, for listeners shared by all sockets (no closures per socket). */
+const byWebSocket = new WeakMap<WebSocket, Session>();
+
+/** Shared by every socket (ws calls it with the socket as `this`). */
+function onWebSocketClose(this: WebSocket): void {
+  const s = byWebSocket.get(this);
+  if (s) s.onClosed?.(s);
+}
+
+/**
+ * A WebSocket from `ws`. Frames are written to the raw net.Socket under it (the hub framed
+ * them), which skips a copy per subscriber; backpressure is that socket's writableLength.
+ */
+export class WebSocketTransport implements Transport {
+  readonly ws: WebSocket;
+  readonly #socket: Socket;
+
+  constructor(ws: WebSocket) {
+    this.ws = ws;
+    this.#socket = (ws as unknown as { _socket: Socket })._socket;
+  }
+
+  /** The session of a WebSocket (listeners get the socket as `this`). */
+  static sessionOf(ws: WebSocket): Session | undefined {
+    return byWebSocket.get(ws);
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === 1;
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  write(bytes: Buffer): void {
+    this.#socket.write(bytes);
+  }
+
+  cork(): void {
+    this.#socket.cork();
+  }
+
+  uncork(): void {
+    this.#socket.uncork();
+  }
+
+  close(code: number, reason: string, graceMs: number): void {
+    const ws = this.ws;
+    try {
+      ws.close(code, reason);
+    } catch {
+      ws.terminate();
+      return;
+    }
+    // A peer that stopped reading never answers the close frame: don't hold its buffers.
+    const timer = setTimeout(() => ws.terminate(), graceMs);
+    timer.unref();
+    ws.once('close', () => clearTimeout(timer));
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  heartbeat(): boolean {
+    this.ws.ping();
+    return true;
+  }
+
+  attach(session: Session): void {
+    byWebSocket.set(this.ws, session);
+    this.ws.on('close', onWebSocketClose);
+  }
+}
