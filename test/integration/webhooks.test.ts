@@ -6,6 +6,7 @@ import type { Config } from '../../src/config.js';
 import { register } from '../helpers/http.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { startHerald, type TestServer } from '../helpers/server.js';
+import { SseReader, sseUrl } from '../helpers/sse-client.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { SocketPool, type TestSocket } from '../helpers/ws-client.js';
 import { waitFor } from '../helpers/wait.js';
@@ -79,6 +80,22 @@ for (const engine of ['memory', 'redis'] as const) {
         assert.ok(Math.abs(e.time - Date.now()) < 30_000);
       }
       assert.equal(new Set(events.map((e) => e.id)).size, 4);
+    });
+
+    test('an SSE stream is a subscriber and a member too', async () => {
+      receiver = await WebhookReceiver.start(SECRET);
+      const s = await start();
+      const room = uniq('room.sse');
+      const reg = await register(s.base, 'bob', [room]);
+      const r = await SseReader.open(sseUrl(reg.url));
+      try {
+        assert.equal(r.status, 200);
+        await receiver.waitFor('occupied and joined', (x) => x.of(room).length === 2);
+      } finally {
+        r.close();
+      }
+      await receiver.waitFor('left and vacated', (x) => x.of(room).length === 4);
+      assert.deepEqual(receiver.of(room), ['topic.occupied', 'member.joined bob', 'member.left bob', 'topic.vacated']);
     });
 
     test('non-presence topics: occupied/vacated only, once per crossing, for any number of subscribers', async () => {
