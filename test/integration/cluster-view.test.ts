@@ -37,7 +37,7 @@ describe('cluster view on one node', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body['node'], 'cluster');
     assert.deepEqual(r.body['nodes'], [srv.herald.relay.nodeId]);
-    assert.deepEqual(r.body['connections'], { total: 3, plain: 3, 'herald.v1': 0 });
+    assert.deepEqual(r.body['connections'], { total: 3, plain: 3, 'herald.v1': 0, sse: 0 });
     assert.deepEqual(r.body['top_topics'], [{ topic: 'a', subscribers: 3 }]);
     assert.equal((await request(srv.base, 'GET', '/stats?scope=everything')).status, 400);
   });
