@@ -95,7 +95,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(publishRoutes, { relay });
   await app.register(userRoutes, { relay });
   await app.register(wsRoutes, { relay, verify });
-  await app.register(sseRoutes, { relay });
+  await app.register(sseRoutes, { relay, verify });
   await app.register(historyRoutes, { relay });
   await app.register(presenceRoutes, { relay });
   await app.register(metricsRoutes, { relay, stats });

@@ -11,7 +11,7 @@ import { HeraldError } from '../errors.js';
  * for every server).
  * Everything else, including routes added later and unknown paths, needs the key: closed by default.
  */
-const open = new Set(['GET /health', 'HEAD /health', 'GET /ws/:id', 'GET /ws', 'GET /sse/:id', 'GET /dashboard/:file', 'HEAD /dashboard/:file', 'GET /openapi.json']);
+const open = new Set(['GET /health', 'HEAD /health', 'GET /ws/:id', 'GET /ws', 'GET /sse/:id', 'GET /sse', 'GET /dashboard/:file', 'HEAD /dashboard/:file', 'GET /openapi.json']);
 
 /** The dashboard page also takes the key as `?key=`: a browser navigation cannot send a header. */
 const queryKeyRoutes = new Set(['GET /', 'HEAD /']);

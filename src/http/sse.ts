@@ -6,6 +6,8 @@ import { SseTransport } from '../core/sse-transport.js';
 import { HeraldError } from '../errors.js';
 import { MAX_TOKEN_LENGTH, parseToken, positionsFor, retryLine, sseEvent } from '../protocol/sse.js';
 import { encodeWelcome } from '../protocol/v1.js';
+import type { TokenCheck } from '../core/v1-handler.js';
+import { MAX_TOKEN_LENGTH as MAX_JWT_LENGTH } from './tokens.js';
 
 interface SseQuery {
   topics?: string | string[];
@@ -71,29 +73,52 @@ export function openStream(relay: Relay, request: FastifyRequest<{ Querystring: 
   relay.open(new SseTransport(socket), client, 'sse', since);
 }
 
-/** GET /sse/:id: a registration's stream of Server-Sent Events (DESIGN.md 9). */
-export const sseRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
+const querystring = {
+  type: 'object',
+  properties: {
+    topics: { anyOf: [{ type: 'string', maxLength: 65_536 }, { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 65_536 } }] },
+    last_event_id: { type: 'string', maxLength: MAX_TOKEN_LENGTH },
+  },
+} as const;
+
+/**
+ * GET /sse/:id: a registration's stream of Server-Sent Events (DESIGN.md 9); GET /sse?token=JWT:
+ * a connection token's (DESIGN.md 7), which ends at the token's expiry (`event: close`, 4003):
+ * SSE has no `refresh`, so the page opens a new EventSource with a new token.
+ */
+export const sseRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | undefined }> = async (app, { relay, verify }) => {
   app.route<{ Params: { id: string }; Querystring: SseQuery }>({
     method: 'GET',
     url: '/sse/:id',
     exposeHeadRoute: false,
-    schema: {
-      params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
-      querystring: {
-        type: 'object',
-        properties: {
-          topics: { anyOf: [{ type: 'string', maxLength: 65_536 }, { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 65_536 } }] },
-          last_event_id: { type: 'string', maxLength: MAX_TOKEN_LENGTH },
-        },
-      },
-    },
+    schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } }, querystring },
     handler: async (request, reply) => {
       if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
+      const checkedAt = Date.now();
       const reg = await relay.engine.registry.get(request.params.id);
       if (!reg) throw new HeraldError('unknown_client');
       const rights = relay.rightsOf(reg);
       const topics = pickTopics(relay, request.query.topics, rights, reg.held ?? reg.topics);
-      openStream(relay, request, reply, { id: reg.id, userId: reg.userId, rights, topics, cursors: reg.cursors, registered: true });
+      openStream(relay, request, reply, { id: reg.id, userId: reg.userId, rights, topics, cursors: reg.cursors, registered: true, checkedAt });
+    },
+  });
+
+  app.route<{ Querystring: SseQuery & { token?: string } }>({
+    method: 'GET',
+    url: '/sse',
+    exposeHeadRoute: false,
+    schema: { querystring: { ...querystring, properties: { ...querystring.properties, token: { type: 'string', maxLength: MAX_JWT_LENGTH } } } },
+    handler: async (request, reply) => {
+      if (!verify) throw new HeraldError('tokens_disabled');
+      if (request.query.token === undefined) throw new HeraldError('invalid_token', 'Send the connection token as ?token=JWT.');
+      const checkedAt = Date.now();
+      const grant = await verify(request.query.token);
+      await relay.checkRevoked(grant);
+      if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
+      const client = relay.tokenClient(grant);
+      const rights = relay.rightsOf(client);
+      const topics = pickTopics(relay, request.query.topics, rights, client.topics);
+      openStream(relay, request, reply, { id: client.id, userId: client.userId, rights, topics, cursors: {}, registered: false, expiresAt: grant.expiresAt, issuedAt: grant.issuedAt, checkedAt });
     },
   });
 };

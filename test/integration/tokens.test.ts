@@ -12,6 +12,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { publish, register, request } from '../helpers/http.js';
 import { refusal } from '../helpers/refusal.js';
+import { SseReader } from '../helpers/sse-client.js';
 import { startHerald, type TestServer } from '../helpers/server.js';
 import { TestSocket } from '../helpers/ws-client.js';
 
@@ -183,6 +184,26 @@ describe('connection tokens', () => {
     const s = await TestSocket.open(wsUrl(srv, await sign({ sub: 'other' })), 'herald.v1');
     assert.equal((await req(s, { type: 'refresh', id: 1, token: older })).code, 'forbidden', 'another user: forbidden before revoked');
     await s.closeAndWait();
+  });
+
+  test('GET /sse?token=: a token stream, its topics, refusals as JSON, and its end at exp (4003)', async () => {
+    const base = `${srv.base}/sse?token=`;
+    const stream = await SseReader.open(base + (await sign({ sub: 'sse-user', topics: ['sse.tok'] }, { ttl: 2 })));
+    assert.equal(stream.status, 200);
+    await stream.waitFor('the welcome', () => stream.events.some((e) => e.event === 'welcome'));
+    assert.deepEqual(JSON.parse(stream.events.find((e) => e.event === 'welcome')!.data).topics, ['sse.tok']);
+    await waitLive(srv, 'sse.tok');
+    await publish(srv.base, { topic: 'sse.tok', message: 'over sse' });
+    await stream.waitMessages(1);
+    assert.equal(stream.messages()[0]!.data, 'over sse');
+    await stream.waitFor('the close event at expiry', () => stream.events.some((e) => e.event === 'close'), 5000);
+    assert.equal(JSON.parse(stream.events.find((e) => e.event === 'close')!.data).code, 4003);
+    const refused = await SseReader.open(base + (await sign({ sub: 'x', exp: now() - 100 })));
+    assert.equal(refused.status, 401);
+    assert.equal(JSON.parse(await refused.body()).error, 'token_expired');
+    const forbidden = await SseReader.open(`${base}${await sign({ sub: 'x' })}&topics=secret.x`);
+    assert.equal(forbidden.status, 403);
+    forbidden.close();
   });
 
   test('DELETE /users/:user takes user ids of 128 characters, also percent-encoded', async () => {
