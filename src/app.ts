@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { startHeartbeat } from './core/heartbeat.js';
 import { redactingSerializers } from './core/log-redact.js';
 import { Relay } from './core/relay.js';
+import { WebhookSender } from './core/webhook-sender.js';
 import { CountingStats } from './core/relay-stats.js';
 import type { Engine } from './engines/engine.js';
 import { HERALD_VERSION } from './version.js';
@@ -56,6 +57,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const stats = new CountingStats();
   const relay = new Relay(engine, config, log, stats);
   const stopHeartbeat = startHeartbeat(relay.hub, config.heartbeatMs);
+  const webhooks = config.webhookUrl === undefined || config.webhookSecret === undefined
+    ? undefined
+    : new WebhookSender(engine.webhooks, { url: config.webhookUrl, secret: config.webhookSecret, batch: config.webhookBatch, timeoutMs: config.webhookTimeoutMs }, log, stats.webhooks);
+  webhooks?.start();
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -123,6 +128,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       stopHeartbeat();
       relay.close();
       await app.close();
+      // After the sockets closed (their vacated/left events are queued), before the engine goes:
+      // what is undelivered stays in Redis for the next node (memory: lost, as documented).
+      await webhooks?.close();
       await engine.close();
     },
   };

@@ -41,6 +41,11 @@ export interface Config {
   cursorSaveMs: number;
   presenceTopics: string[];
   presenceTtlMs: number;
+  webhookUrl: string | undefined;
+  webhookSecret: string | undefined;
+  webhookMaxPending: number;
+  webhookBatch: number;
+  webhookTimeoutMs: number;
   logLevel: string;
   nodeId: string | undefined;
 }
@@ -182,6 +187,11 @@ export const settings = [
   s('cursorSaveMs', 'HERALD_CURSOR_SAVE', 'cursor-save', 1000, within(duration, 100, 3_600_000), 'how often live cursors are saved to the engine (redis engine)'),
   s('presenceTopics', 'HERALD_PRESENCE_TOPICS', 'presence-topics', [], list, 'topic patterns with presence (who holds them, join/leave), e.g. room.*; empty = none'),
   s('presenceTtlMs', 'HERALD_PRESENCE_TTL', 'presence-ttl', 30_000, within(duration, 1000, DAY), 'a dead node\'s presence members are gone within this time (redis engine)'),
+  s('webhookUrl', 'HERALD_WEBHOOK_URL', 'webhook-url', undefined, url(['http:', 'https:']), 'POST topic.occupied/vacated and member.joined/left events here (docs/webhooks.md); needs HERALD_WEBHOOK_SECRET'),
+  s('webhookSecret', 'HERALD_WEBHOOK_SECRET', 'webhook-secret', undefined, optStr, 'key of the Herald-Signature HMAC-SHA256 on every webhook body; at least 16 characters'),
+  s('webhookMaxPending', 'HERALD_WEBHOOK_MAX_PENDING', 'webhook-max-pending', 100_000, int(1, 10_000_000), 'undelivered webhook events kept (per process on memory, per cluster on Redis); newer ones are dropped and counted beyond'),
+  s('webhookBatch', 'HERALD_WEBHOOK_BATCH', 'webhook-batch', 100, int(1, 1000), 'most events in one webhook POST'),
+  s('webhookTimeoutMs', 'HERALD_WEBHOOK_TIMEOUT', 'webhook-timeout', 10_000, within(duration, 100, 300_000), 'a webhook POST not answered within this time is retried'),
   s('logLevel', 'HERALD_LOG_LEVEL', 'log-level', 'info', str, 'fatal, error, warn, info, debug, trace or silent'),
   s('nodeId', 'HERALD_NODE_ID', 'node-id', undefined, optStr, 'name of this node in logs and /health (random when not set)'),
 ] as const;
@@ -218,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = {}, raw: Record<string, stri
   const config = { ...(out as unknown as Config), ...overrides };
   if (!logLevels.includes(config.logLevel)) throw new ConfigError(`HERALD_LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${config.logLevel}"`);
   if (config.tokenSecret !== undefined && config.tokenSecret.length < 32) throw new ConfigError('HERALD_TOKEN_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)');
+  if (config.webhookUrl !== undefined && (config.webhookSecret === undefined || config.webhookSecret.length < 16)) throw new ConfigError('HERALD_WEBHOOK_URL needs HERALD_WEBHOOK_SECRET of at least 16 characters (e.g. openssl rand -hex 32): the backend checks the signature with it');
   if (config.defaultTopics.length > config.maxTopics) throw new ConfigError('HERALD_DEFAULT_TOPICS has more topics than HERALD_MAX_TOPICS');
   return config;
 }

@@ -106,5 +106,35 @@ export function createMetricsRegistry(relay: Relay, stats: CountingStats): Regis
       for (const ms of stats.drainLatencies()) this.observe(ms / 1000);
     },
   });
+  new Counter({
+    name: 'herald_webhooks_total',
+    help: 'Webhook POSTs from this node by result: ok (2xx), status (any other answer: retried), timeout (HERALD_WEBHOOK_TIMEOUT: retried), error (no connection: retried).',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [result, n] of Object.entries(stats.webhooks.posts)) this.inc({ result }, n);
+    },
+  });
+  new Counter({
+    name: 'herald_webhook_events_total',
+    help: 'Webhook events by result: delivered (by this node, 2xx), dropped (past HERALD_WEBHOOK_MAX_PENDING, counted by the node that noticed).',
+    labelNames: ['result'],
+    registers,
+    collect() {
+      this.reset();
+      this.inc({ result: 'delivered' }, stats.webhooks.delivered);
+      this.inc({ result: 'dropped' }, stats.webhooks.dropped);
+    },
+  });
+  new Histogram({
+    name: 'herald_webhook_delivery_seconds',
+    help: 'Time from a webhook event to the 2xx that delivered it (retries and queueing included).',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+    registers,
+    collect() {
+      for (const ms of stats.webhooks.drainLatencies()) this.observe(ms / 1000);
+    },
+  });
   return register;
 }

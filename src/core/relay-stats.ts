@@ -1,4 +1,5 @@
 import type { ProtocolName } from './outgoing.js';
+import { WebhookStats } from './webhook-sender.js';
 
 export type DropReason = 'slow_consumer' | 'rate_limit' | 'too_large';
 /** A client request refused without closing its connection: see herald_refusals_total in docs/operations.md. */
@@ -30,6 +31,8 @@ export class CountingStats implements RelayStats {
   readonly refusals: Record<RefusalReason, number> = { forbidden_topic: 0, forbidden_publish: 0, too_deep: 0, handler_error: 0, publish_topics: 0, register_rate: 0 };
   /** Publish-to-write latencies (ms) since the last drain, for a histogram. */
   latencies: number[] = [];
+  /** Webhook deliveries (core/webhook-sender.ts). */
+  readonly webhooks = new WebhookStats();
 
   registered(): void {
     this.registrations++;

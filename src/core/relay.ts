@@ -98,8 +98,14 @@ export class Relay {
         if (hasPresence(topic)) presence.add(topic, s.userKey);
       },
       onRelease: (s, topic) => {
-        cluster.setSubscribers(topic, this.hub.subscribers(topic));
-        if (hasPresence(topic)) presence.remove(topic, s.userKey);
+        if (!hasPresence(topic)) {
+          cluster.setSubscribers(topic, this.hub.subscribers(topic));
+          return;
+        }
+        presence.remove(topic, s.userKey);
+        // The count goes after the leave is written, so a webhook receiver hears member.left
+        // before the topic.vacated it may cause (the count is read then: a new join wins).
+        void presence.flushed().then(() => cluster.setSubscribers(topic, this.hub.subscribers(topic)));
       },
     });
     presence.onEvent((e) => this.hub.deliverPresence(e.topic, encodePresenceLines(e.topic, e.joined.map(presenceUser), e.left.map(presenceUser))));

@@ -3,6 +3,7 @@ import type { ClusterView } from './cluster-view.js';
 import type { History } from './history.js';
 import type { Presence } from './presence.js';
 import type { Registry } from './registry.js';
+import type { WebhookQueue } from './webhooks.js';
 
 /** The shared parts behind the relay; `memory` for one process, `redis` for many. */
 export interface Engine {
@@ -14,6 +15,8 @@ export interface Engine {
   readonly presence: Presence;
   /** Topics and /stats of every live node, for operators. */
   readonly cluster: ClusterView;
+  /** Webhook events on their way to HERALD_WEBHOOK_URL (empty and idle while it is unset). */
+  readonly webhooks: WebhookQueue;
   /** False while the engine's backend (Redis) is unreachable. */
   healthy(): boolean;
   /** Called with true/false whenever health changes, and after a backend came back empty. */

@@ -8,6 +8,7 @@ import type { Message, PublishInput } from '../../src/core/message.js';
 import type { ControlEvent } from '../../src/engines/broker.js';
 import type { Engine } from '../../src/engines/engine.js';
 import type { Registration, RegistrationLimits } from '../../src/engines/registry.js';
+import type { WebhookEvent } from '../../src/engines/webhooks.js';
 import { HeraldError } from '../../src/errors.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -19,6 +20,9 @@ export interface ContractConfig {
   historyTtlMs: number;
   presenceTtlMs: number;
   nodeId: string;
+  /** Set: the engine queues webhook events (the URL itself is not used by the engine). */
+  webhookUrl?: string;
+  webhookMaxPending?: number;
 }
 
 export type EngineFactory = (config: ContractConfig, space: string) => Promise<Engine>;
@@ -633,6 +637,122 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         } finally {
           clearInterval(keep);
         }
+      });
+    });
+
+    describe('webhooks', () => {
+      const wh = { webhookUrl: 'http://127.0.0.1:9/hook', webhookMaxPending: 1000 };
+      const show = (e: WebhookEvent): string => `${e.type} ${e.topic}${e.user !== undefined ? ` ${e.user}` : ''}`;
+      /** Takes, checks and acknowledges events until `count` were seen (only the delivering node gets any). */
+      const drain = async (nodes: Engine[], count: number, into: WebhookEvent[] = [], timeoutMs = 5_000): Promise<WebhookEvent[]> => {
+        await waitFor(`${count} webhook events (have ${into.length}: ${into.map(show).join(', ')})`, async () => {
+          for (const n of nodes) {
+            const got = await n.webhooks.take(50);
+            into.push(...got);
+            await n.webhooks.ack(got);
+          }
+          return into.length >= count;
+        }, timeoutMs);
+        return into;
+      };
+
+      it('queues topic.occupied / topic.vacated as a topic\'s count crosses zero, with ids and times', async () => {
+        const e = await node(wh);
+        const before = Date.now();
+        e.cluster.setSubscribers('w', 1);
+        e.cluster.setSubscribers('w', 3);
+        await pause(50);
+        e.cluster.setSubscribers('w', 0);
+        const got = await drain([e], 2);
+        assert.deepEqual(got.map(show), ['topic.occupied w', 'topic.vacated w']);
+        assert.equal(new Set(got.map((x) => x.id)).size, 2);
+        for (const x of got) assert.ok(x.time >= before - 1000 && x.time <= Date.now() + 1000, `time ${x.time}`);
+        await pause(100);
+        assert.deepEqual(await e.webhooks.take(10), [], 'acknowledged events are gone');
+      });
+
+      it('queues member.joined / member.left for a user\'s first client in and last out', async () => {
+        const e = await node(wh);
+        e.presence.add('m', 'u1');
+        e.presence.add('m', 'u1');
+        await e.presence.flushed();
+        e.presence.remove('m', 'u1');
+        await e.presence.flushed();
+        e.presence.remove('m', 'u1');
+        await e.presence.flushed();
+        assert.deepEqual((await drain([e], 2)).map(show), ['member.joined m u1', 'member.left m u1']);
+      });
+
+      it('hands out events again until acknowledged, with the same ids', async () => {
+        const e = await node(wh);
+        e.cluster.setSubscribers('again', 1);
+        let first: WebhookEvent[] = [];
+        await waitFor('the event', async () => (first = await e.webhooks.take(10)).length === 1);
+        const second = await e.webhooks.take(10);
+        assert.deepEqual(second, first);
+        await e.webhooks.ack(first);
+        assert.deepEqual(await e.webhooks.take(10), []);
+      });
+
+      it('drops and counts events past maxPending', async () => {
+        const e = await node({ ...wh, webhookMaxPending: 3 });
+        for (let i = 0; i < 5; i++) e.cluster.setSubscribers(`full${i}`, 1);
+        let dropped = 0;
+        await waitFor('2 events dropped', async () => (dropped += await e.webhooks.dropped()) === 2);
+        let pending: WebhookEvent[] = [];
+        await waitFor('3 pending', async () => (pending = await e.webhooks.take(10)).length === 3);
+        assert.deepEqual(pending.map(show), ['topic.occupied full0', 'topic.occupied full1', 'topic.occupied full2']);
+      });
+
+      it('queues nothing while webhooks are off', async () => {
+        const e = await node();
+        e.cluster.setSubscribers('off', 1);
+        await pause(200);
+        assert.deepEqual(await e.webhooks.take(10), []);
+      });
+
+      itMulti('cluster-wide: occupied when the first node gets a subscriber, vacated when the last loses its own', async () => {
+        const [a, b] = [await node(wh), await node(wh)];
+        a.cluster.setSubscribers('cw', 1);
+        const got = await drain([a, b], 1);
+        b.cluster.setSubscribers('cw', 2);
+        await pause(100);
+        a.cluster.setSubscribers('cw', 0);
+        await pause(100);
+        b.cluster.setSubscribers('cw', 0);
+        await drain([a, b], 2, got);
+        assert.deepEqual(got.map(show), ['topic.occupied cw', 'topic.vacated cw']);
+      });
+
+      itMulti('a dead node\'s events are delivered by another, its unacknowledged ones first, same ids', async () => {
+        const [a, b] = [await node(wh), await node(wh)];
+        a.cluster.setSubscribers('x1', 1);
+        a.cluster.setSubscribers('x2', 1);
+        let taken: WebhookEvent[] = [];
+        const holder = await (async () => {
+          let h: Engine | undefined;
+          await waitFor('a node to hand out the events', async () => {
+            for (const n of [a, b]) {
+              const got = await n.webhooks.take(10);
+              if (got.length === 2) {
+                taken = got;
+                h = n;
+              }
+            }
+            return h !== undefined;
+          });
+          return h!;
+        })();
+        const other = holder === a ? b : a;
+        // The holder "dies" without acknowledging: the other takes over after the lease.
+        await holder.close();
+        engines = engines.filter((x) => x !== holder);
+        other.cluster.setSubscribers('x3', 1);
+        // A node closing takes its subscribers out (vacated); a killed one: see test/cluster/webhooks.
+        const rest = holder === a ? ['topic.vacated x1', 'topic.vacated x2', 'topic.occupied x3'] : ['topic.occupied x3'];
+        const got = await drain([other], 2 + rest.length, [], contractConfig.presenceTtlMs * 3);
+        assert.deepEqual(got.slice(0, 2), taken);
+        assert.deepEqual(got.slice(2).map(show), rest);
       });
     });
 

@@ -14,9 +14,12 @@ interface TopicPresence {
 export class MemoryPresence implements Presence {
   readonly #store = new Map<string, TopicPresence>();
   readonly #local: LocalPresence;
+  readonly #changed: PresenceHandler;
   #onEvent: PresenceHandler = () => {};
 
-  constructor() {
+  /** `changed` sees every join/leave as it is applied (webhooks), beside the relay's handler. */
+  constructor(changed: PresenceHandler = () => {}) {
+    this.#changed = changed;
     this.#local = new LocalPresence(async (writes) => {
       for (const w of writes) this.#apply(w);
       return [];
@@ -72,6 +75,9 @@ export class MemoryPresence implements Presence {
     }
     for (const [user, n] of w.users) set(user, n);
     if (t.users.size === 0) this.#store.delete(w.topic);
-    if (event.joined.length > 0 || event.left.length > 0) this.#onEvent(event);
+    if (event.joined.length > 0 || event.left.length > 0) {
+      this.#changed(event);
+      this.#onEvent(event);
+    }
   }
 }

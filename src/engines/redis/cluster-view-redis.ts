@@ -12,6 +12,8 @@ export interface RedisClusterViewOptions {
   /** A dead node's share is gone within this time (HERALD_PRESENCE_TTL). */
   ttlMs: number;
   log: EngineLog;
+  /** Names this node's share (its presence shares have the same name: see the webhook sweep). */
+  node?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export class RedisClusterView implements ClusterView {
   readonly #link: RedisLink;
   readonly #keys: RedisKeys;
   readonly #o: RedisClusterViewOptions;
-  readonly #node = randomBytes(6).toString('hex');
+  readonly #node: string;
   /** This node's subscribers per topic (bounded by the hub's topics). */
   readonly #counts = new Map<string, number>();
   readonly #dirty = new Set<string>();
@@ -38,6 +40,7 @@ export class RedisClusterView implements ClusterView {
     this.#link = link;
     this.#keys = keys;
     this.#o = options;
+    this.#node = options.node ?? randomBytes(6).toString('hex');
   }
 
   setSubscribers(topic: string, count: number): void {
@@ -48,21 +51,21 @@ export class RedisClusterView implements ClusterView {
   }
 
   async topics(offset: number, limit: number): Promise<TopicsPage> {
-    const flat = (await this.#link.call((c) => clusterTopicsScript.run(c, this.#common(), [offset, limit]))) as Array<string | number>;
+    const flat = (await this.#link.call((c) => clusterTopicsScript.run(c, [...this.#common(), ...this.#wh()], [offset, limit]))) as Array<string | number>;
     const topics: TopicCount[] = [];
     for (let i = 1; i < flat.length; i += 2) topics.push({ topic: String(flat[i]), subscribers: Number(flat[i + 1]) });
     return { topics, total: Number(flat[0]) };
   }
 
   async report(stats: string): Promise<void> {
-    const keys = [...this.#common(), this.#share(), `${this.#share()}:stats`];
+    const keys = [...this.#common(), this.#share(), `${this.#share()}:stats`, ...this.#wh()];
     const alive = await this.#link.call((c) => clusterRenewScript.run(c, keys, [this.#node, this.#entryTtl, this.#keyTtl, stats]));
     if (alive === 0) this.#replace = true;
     if (this.#replace || this.#dirty.size > 0) this.#schedule();
   }
 
   async nodeStats(): Promise<string[]> {
-    return (await this.#link.call((c) => clusterStatsScript.run(c, this.#common(), []))) as string[];
+    return (await this.#link.call((c) => clusterStatsScript.run(c, [...this.#common(), ...this.#wh()], []))) as string[];
   }
 
   /** A node shutting down takes its share out of the sums at once (best effort), not after the TTL. */
@@ -70,7 +73,7 @@ export class RedisClusterView implements ClusterView {
     if (this.#closed) return;
     this.#closed = true;
     if (!this.#link.usable() || !this.#written) return;
-    const keys = [...this.#common(), this.#share()];
+    const keys = [...this.#common(), this.#share(), ...this.#wh()];
     const args = [this.#node, 1, this.#keyTtl, 1, 0];
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -90,6 +93,12 @@ export class RedisClusterView implements ClusterView {
 
   #common(): string[] {
     return [this.#keys.clusterTopics(), this.#keys.clusterNodes()];
+  }
+
+  /** The webhook keys every cluster script takes last (it appends occupied/vacated there). */
+  #wh(): string[] {
+    const w = this.#keys.webhooks();
+    return [w.sweep, w.stream, w.dropped, w.on];
   }
 
   #share(): string {
@@ -119,7 +128,7 @@ export class RedisClusterView implements ClusterView {
         for (let i = 0; i === 0 || i < topics.length; i += size) {
           const args: Array<string | number> = [this.#node, this.#entryTtl, this.#keyTtl, replace ? 1 : 0, this.#written ? 1 : 0];
           for (const t of topics.slice(i, i + size)) args.push(t, this.#counts.get(t) ?? 0);
-          calls.push(this.#link.call((c) => clusterWriteScript.run(c, [...this.#common(), this.#share()], args)));
+          calls.push(this.#link.call((c) => clusterWriteScript.run(c, [...this.#common(), this.#share(), ...this.#wh()], args)));
         }
       });
       const results = await Promise.allSettled(calls);

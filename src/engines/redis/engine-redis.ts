@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../../config.js';
 import type { Engine } from '../engine.js';
 import { RedisBroker, type EngineLog } from './broker-redis.js';
@@ -9,8 +10,9 @@ import { RedisKeys } from './keys.js';
 import { RedisLink } from './link.js';
 import { RedisPresence } from './presence-redis.js';
 import { RedisRegistry } from './registry-redis.js';
+import { RedisWebhooks } from './webhooks-redis.js';
 
-export type RedisEngineConfig = Pick<Config, 'redisUrl' | 'redisCluster' | 'registrationTtlMs' | 'historySize' | 'historyTtlMs' | 'nodeId'> & Partial<Pick<Config, 'presenceTtlMs'>>;
+export type RedisEngineConfig = Pick<Config, 'redisUrl' | 'redisCluster' | 'registrationTtlMs' | 'historySize' | 'historyTtlMs' | 'nodeId'> & Partial<Pick<Config, 'presenceTtlMs' | 'webhookUrl' | 'webhookMaxPending'>>;
 
 export interface RedisEngineOptions {
   /** Prepended to every key and channel; nodes of one deployment must agree (tests isolate by it). */
@@ -44,9 +46,16 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
     recover: (topic, since) => history.since(topic, since),
     ...(options.subscriptionProbeMs === undefined ? {} : { probeIntervalMs: options.subscriptionProbeMs }),
   });
-  const presence = new RedisPresence(link, keys, { ttlMs: config.presenceTtlMs ?? 30_000, log });
+  const ttlMs = config.presenceTtlMs ?? 30_000;
+  // One name for this node's presence and cluster view shares: a dead node's topics (from the
+  // cluster view) lead the webhook sweep to its presence shares.
+  const node = randomBytes(6).toString('hex');
+  // The delivering node is replaced within a third of the presence TTL (at most 10 s) of its death.
+  const webhooksOn = config.webhookUrl !== undefined;
+  const webhooks: RedisWebhooks = new RedisWebhooks(link, keys, { enabled: webhooksOn, maxPending: config.webhookMaxPending ?? 100_000, leaseMs: Math.max(300, Math.min(10_000, Math.floor(ttlMs / 3))), log, sweep: (n, topic): Promise<number> => presence.sweep(n, topic) });
+  const presence: RedisPresence = new RedisPresence(link, keys, { ttlMs, log, node, forward: webhooksOn ? (notices) => webhooks.add(notices) : undefined });
   broker.onPresence((e) => presence.receive(e));
-  const cluster = new RedisClusterView(link, keys, { ttlMs: config.presenceTtlMs ?? 30_000, log });
+  const cluster = new RedisClusterView(link, keys, { ttlMs, log, node });
   const health = new RedisHealth(link, broker, keys, log, options.probeIntervalMs);
   // Redis came back empty: this node's members are written back (renewal would find them gone
   // within a third of the TTL anyway; this is at once).
@@ -61,12 +70,14 @@ export function createRedisEngine(config: RedisEngineConfig, log: EngineLog = si
     history,
     presence,
     cluster,
+    webhooks,
     healthy: () => health.healthy(),
     onStatus: (handler) => health.onStatus(handler),
     async close() {
       health.close();
       await presence.close();
       await cluster.close();
+      await webhooks.close();
       await registry.close();
       await broker.close();
       try {

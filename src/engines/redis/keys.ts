@@ -10,6 +10,7 @@
 //   {t:TOPIC}:pn     sorted set node -> expiry: nodes with members here                  } channel, so
 //   {t:TOPIC}:pn:N   hash user -> clients   node N's share, removed when N expires       } join/leave
 //                                           (see presence-scripts.ts)                    } go in order
+//   {t:TOPIC}:wo     stream: join/leave announcements not yet moved to the webhook stream
 //
 //   {r:ID}           hash {owner, user, topics, cursors, createdAt, connected, holder} with a TTL;
 //                    while connected, the holding node renews it (a lease: see registry-scripts)
@@ -21,6 +22,14 @@
 //   {cluster}:topics sorted set topic -> subscribers on every node } the cluster view for operators,
 //   {cluster}:nodes  sorted set node -> expiry; :nodes:N node N's  } one slot (see
 //                    share (hash topic -> subscribers), :N:stats   } cluster-view-scripts.ts)
+//   {cluster}:wh     stream of webhook events, consumed by the group "herald"; the cluster view
+//                    scripts append topic.occupied/vacated in the same call that changes the sums
+//   {cluster}:wh:on  HERALD_WEBHOOK_MAX_PENDING while a node with webhooks lives (absent: no events)
+//   {cluster}:wh:dropped  events dropped past that bound, taken by whoever reads it
+//   {cluster}:wh:lease    the node that delivers (one at a time: order), with a TTL it renews
+//   {cluster}:wh:sweep    sorted set "node topic" -> when: topics of dead nodes whose presence
+//                    shares are to be removed (their member.left queued), by the delivering node
+//                    (see webhooks-scripts.ts)
 //   alive            marker holding a generation: missing after Redis came back empty
 //   control          pub/sub channel (plain PUBLISH reaches every node, also on Cluster)
 //
@@ -62,6 +71,11 @@ export class RedisKeys {
     return `${this.#p}{t:${topic}}:pn`;
   }
 
+  /** Join/leave announcements on their way to the webhook stream (presence-scripts.ts). */
+  presenceOutbox(topic: string): string {
+    return `${this.#p}{t:${topic}}:wo`;
+  }
+
   /** Glob matching every topic's meta key (for stats). */
   metaPattern(): string {
     return `${this.#p}{t:*}:meta`;
@@ -78,6 +92,12 @@ export class RedisKeys {
   /** Live nodes; a node's share is this key + ':' + node, its /stats that + ':stats'. */
   clusterNodes(): string {
     return `${this.#p}{cluster}:nodes`;
+  }
+
+  /** The webhook stream and its companions (one slot with the cluster view: see above). */
+  webhooks(): { stream: string; dropped: string; on: string; lease: string; sweep: string } {
+    const w = `${this.#p}{cluster}:wh`;
+    return { stream: w, dropped: `${w}:dropped`, on: `${w}:on`, lease: `${w}:lease`, sweep: `${w}:sweep` };
   }
 
   registration(id: string): string {

@@ -10,11 +10,24 @@ import { Script } from './script.js';
 // reads it, sends the dead node's `leave`s. Join/leave are published on the topic's channel,
 // by the same Redis that orders its messages: every node sees them in one order.
 //
-// Common KEYS: users, count, nodes, channel. Common ARGV: topic, PUBLISH or SPUBLISH.
+// With webhooks on, what a script announces is also appended, in the same call, to the topic's
+// outbox stream (KEYS[#KEYS], {t:TOPIC}:wo): the node that ran it then moves it to the webhook
+// stream (another slot) and deletes it; if that node dies first, the outbox waits for the sweep
+// of its topics (webhooks-redis.ts). Every script also returns what it announced ('' if nothing).
+//
+// Common KEYS: users, count, nodes, channel, ..., outbox (last). Common ARGV: topic, PUBLISH or
+// SPUBLISH (with a "+": webhooks on).
 const common = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local joined, left = {}, {}
+local announced = ''
+-- "PUBLISH+" / "SPUBLISH+": webhooks are on, announcements also go to the topic's outbox.
+local publish, toOutbox = ARGV[2], false
+if string.sub(publish, -1) == '+' then
+  publish = string.sub(publish, 1, -2)
+  toOutbox = true
+end
 local function move(user, delta)
   if delta == 0 then return end
   local total = redis.call('HINCRBY', KEYS[1], user, delta)
@@ -44,7 +57,12 @@ local function list(users)
 end
 local function announce()
   if #joined == 0 and #left == 0 then return end
-  redis.call(ARGV[2], KEYS[4], '{"presence":' .. cjson.encode(ARGV[1]) .. ',"joined":' .. list(joined) .. ',"left":' .. list(left) .. '}')
+  announced = '{"presence":' .. cjson.encode(ARGV[1]) .. ',"joined":' .. list(joined) .. ',"left":' .. list(left) .. '}'
+  redis.call(publish, KEYS[4], announced)
+  if toOutbox then
+    redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', 10000, '*', 'e', announced)
+    redis.call('PEXPIRE', KEYS[#KEYS], 86400000)
+  end
 end
 `;
 
@@ -53,9 +71,9 @@ end
  * gone), and with replace, drops the node's users not listed. A strict write (the node wrote
  * this topic before) is refused when the node's share had expired or vanished (Redis lost it,
  * or the node was taken for dead): the caller then writes the topic whole.
- * KEYS: users, count, nodes, channel, share. ARGV: topic, publish command, node, entry TTL ms,
+ * KEYS: users, count, nodes, channel, share, outbox. ARGV: topic, publish command, node, entry TTL ms,
  * key TTL ms, replace (0/1), strict (0/1), user, clients, user, clients, ...
- * Returns 0 when refused, 1 when the node has members left here, 2 when it has none.
+ * Returns {0 when refused, 1 when the node has members left here, 2 when it has none; announced}.
  */
 export const presenceWriteScript = new Script(`${common}
 local score = redis.call('ZSCORE', KEYS[3], ARGV[3])
@@ -63,7 +81,7 @@ local alive = score and tonumber(score) > now
 purge()
 if ARGV[7] == '1' and ARGV[6] ~= '1' and not alive then
   announce()
-  return 0
+  return {0, announced}
 end
 if ARGV[6] == '1' then
   local listed = {}
@@ -94,11 +112,11 @@ else
 end
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
 announce()
-return result
-`, 5);
+return {result, announced}
+`, 6);
 
 /**
- * Renews this node's share of a topic. KEYS: users, count, nodes, channel, share. ARGV: topic,
+ * Renews this node's share of a topic. KEYS: users, count, nodes, channel, share, outbox. ARGV: topic,
  * publish command, node, entry TTL ms, key TTL ms. Returns 1, or 0 when the share had expired
  * or vanished (the caller writes it whole).
  */
@@ -108,21 +126,33 @@ local alive = score and tonumber(score) > now and redis.call('EXISTS', KEYS[5]) 
 purge()
 if not alive then
   announce()
-  return 0
+  return {0, announced}
 end
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[3])
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
 redis.call('PEXPIRE', KEYS[5], ARGV[5])
 announce()
-return 1
-`, 5);
+return {1, announced}
+`, 6);
 
 /**
- * The topic's counts, after removing expired nodes. KEYS: users, count, nodes, channel.
- * ARGV: topic, publish command. Returns {clients, users}.
+ * The topic's counts, after removing expired nodes. KEYS: users, count, nodes, channel, outbox.
+ * ARGV: topic, publish command. Returns {clients, users, announced}.
  */
 export const presenceCountScript = new Script(`${common}
 purge()
 announce()
-return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('HLEN', KEYS[1])}
-`, 4);
+return {tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('HLEN', KEYS[1]), announced}
+`, 5);
+
+/**
+ * Removes expired nodes' shares of the topic (announcing their leaves) and tells whether node
+ * N still has a share here. KEYS: users, count, nodes, channel, outbox. ARGV: topic, publish command,
+ * N. Returns {0 (N has nothing here) or the expiry of N's share (not yet expired), announced}.
+ */
+export const presenceSweepScript = new Script(`${common}
+purge()
+announce()
+local score = redis.call('ZSCORE', KEYS[3], ARGV[3])
+return {score and tonumber(score) or 0, announced}
+`, 5);
