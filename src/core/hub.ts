@@ -227,15 +227,25 @@ export class Hub {
     if (!link?.live) return 0;
     const start = link.start ?? { offset: 0, epoch: recovery.position.epoch };
     const frames: Buffer[] = [];
+    let bytes = 0;
+    let complete = recovery.complete;
     if (start.epoch === recovery.position.epoch) {
       for (const m of recovery.messages) {
         if (m.offset > start.offset) break;
         if (m.userId !== undefined && String(m.userId) !== session.userKey) continue;
-        frames.push(new Outgoing(m).frame(session.protocol));
+        const f = new Outgoing(m).frame(session.protocol);
+        // A client may ask again and again: one answer never holds more than a socket may buffer.
+        if (bytes + f.length > session.maxBufferedBytes) {
+          frames.length = 0;
+          complete = false;
+          break;
+        }
+        bytes += f.length;
+        frames.push(f);
       }
     }
     const replayed = frames.length;
-    frames.push(textFrame(encodeRecovered(topic, this.cursor(session, topic) ?? recovery.position, recovery.complete)));
+    frames.push(textFrame(encodeRecovered(topic, this.cursor(session, topic) ?? recovery.position, complete)));
     session.write(frames.length === 1 ? frames[0]! : Buffer.concat(frames));
     return replayed;
   }

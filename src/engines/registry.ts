@@ -1,19 +1,11 @@
-import type { StreamPosition, UserId } from '../core/message.js';
+import type { ClientIdentity } from '../core/identity.js';
+import type { StreamPosition } from '../core/message.js';
 
-export interface Registration {
-  id: string;
-  userId: UserId;
-  /** Topics the backend gave (POST /register, PATCH): the client may always hold them. */
-  topics: string[];
-  /** Topic patterns the backend gave: the client may hold what they match. */
-  grants: string[];
-  /**
-   * What the client holds now, restored on reconnect; undefined until its socket first changes
-   * it (then `topics`). Kept apart from `topics`: a client's own changes never change its rights.
-   */
-  held?: string[] | undefined;
-  /** Last offset written to this registration's socket, per topic (plain-client recovery). */
-  cursors: Record<string, StreamPosition>;
+/**
+ * A stored registration: a client identity (core/identity.ts) that lives in the engine, with a
+ * server cursor and what its client holds, and never a token's expiry.
+ */
+export interface Registration extends Omit<ClientIdentity, 'expiresAt' | 'issuedAt'> {
   createdAt: number;
 }
 

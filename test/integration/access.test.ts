@@ -6,20 +6,9 @@ import { HeraldClient, HeraldError as SdkError } from '../../client/index.js';
 import { publish, register, request } from '../helpers/http.js';
 import { startHerald, topicsLive, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
+import { openV1 as v1, request as req, type J } from '../helpers/v1-client.js';
 import { TestSocket } from '../helpers/ws-client.js';
 
-type J = Record<string, unknown>;
-
-async function v1(url: string): Promise<{ s: TestSocket; welcome: J }> {
-  const s = await TestSocket.open(url, 'herald.v1');
-  const [welcome] = await s.takeJson(1);
-  return { s, welcome: welcome! };
-}
-
-async function req(s: TestSocket, body: J): Promise<J> {
-  s.send(body);
-  return s.waitJson((o) => o.id === body.id);
-}
 
 async function refusals(srv: TestServer): Promise<number> {
   const r = await fetch(`${srv.base}/metrics`);

@@ -14,9 +14,9 @@ import { publish, register, request } from '../helpers/http.js';
 import { refusal } from '../helpers/refusal.js';
 import { SseReader } from '../helpers/sse-client.js';
 import { startHerald, type TestServer } from '../helpers/server.js';
+import { openV1 as v1, request as req, type J } from '../helpers/v1-client.js';
 import { TestSocket } from '../helpers/ws-client.js';
 
-type J = Record<string, unknown>;
 const SECRET = 'test-secret-that-is-long-enough-0123456789';
 const AUD = 'herald-tests';
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -40,17 +40,6 @@ async function sign(claims: JWTPayload, o: SignOptions = {}): Promise<string> {
 }
 
 const wsUrl = (srv: TestServer, token: string, extra = ''): string => `${srv.base.replace('http', 'ws')}/ws?token=${encodeURIComponent(token)}${extra}`;
-
-async function v1(url: string): Promise<{ s: TestSocket; welcome: J }> {
-  const s = await TestSocket.open(url, 'herald.v1');
-  const [welcome] = await s.takeJson(1);
-  return { s, welcome: welcome! };
-}
-
-async function req(s: TestSocket, body: J): Promise<J> {
-  s.send(body);
-  return s.waitJson((o) => o.id === body.id);
-}
 
 describe('connection tokens', () => {
   let srv: TestServer;

@@ -314,3 +314,22 @@ describe('herald.v1 protocol', () => {
     assert.equal(m!.topic, 'pl.b');
   });
 });
+
+describe('herald.v1: asking again for a held topic is bounded', () => {
+  test('a replay larger than HERALD_MAX_BUFFERED_BYTES is not sent: recovered says complete: false', async () => {
+    const srv = await startHerald({ maxBufferedBytes: 4096 });
+    try {
+      for (let i = 0; i < 10; i++) await publish(srv.base, { topic: 'big.t', message: 'x'.repeat(1000) });
+      const { s } = await openV1(srv, 1, ['big.t']); // joined from now: offset 10
+      s.send({ type: 'subscribe', id: 'again', topics: ['big.t'], since: { 'big.t': { offset: 0, epoch: 'any' } } });
+      const got = await s.takeJson(2);
+      assert.equal(got[0]!.type, 'recovered');
+      assert.equal(got[0]!.complete, false);
+      assert.deepEqual(got[1], { type: 'ok', id: 'again' });
+      assert.equal(s.ws.readyState, s.ws.OPEN);
+      await s.closeAndWait();
+    } finally {
+      await srv.close();
+    }
+  });
+});
