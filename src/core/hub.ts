@@ -182,9 +182,8 @@ export class Hub {
     const frames: Buffer[] = [];
     let last = recovery.position;
     let lastReplayed = 0;
-    // SSE: each event's id also names where the stream stands in its other topics.
     const sse = session.protocol === 'sse' ? otherEntries(session, topic, this.#cursorOf) : undefined;
-    const frame = (o: Outgoing): Buffer => (sse === undefined ? o.frame(session.protocol) : sseRun(sse, topic, [o]));
+    const frame = this.framer(session, topic);
     for (const m of recovery.messages) {
       lastReplayed = m.offset;
       if (m.userId !== undefined && String(m.userId) !== session.userKey) continue;
@@ -198,7 +197,7 @@ export class Hub {
     for (const o of link.queue) {
       const m = o.message;
       if (o.presence !== undefined) {
-        frames.push(o.frame(session.protocol));
+        frames.push(frame(o));
         continue;
       }
       if (m.epoch === recovery.position.epoch && m.offset <= seam) continue;
@@ -226,6 +225,7 @@ export class Hub {
     const link = session.links.get(topic);
     if (!link?.live) return 0;
     const start = link.start ?? { offset: 0, epoch: recovery.position.epoch };
+    const frame = this.framer(session, topic);
     const frames: Buffer[] = [];
     let bytes = 0;
     let complete = recovery.complete;
@@ -233,7 +233,7 @@ export class Hub {
       for (const m of recovery.messages) {
         if (m.offset > start.offset) break;
         if (m.userId !== undefined && String(m.userId) !== session.userKey) continue;
-        const f = new Outgoing(m).frame(session.protocol);
+        const f = frame(new Outgoing(m));
         // A client may ask again and again: one answer never holds more than a socket may buffer.
         if (bytes + f.length > session.maxBufferedBytes) {
           frames.length = 0;
@@ -251,6 +251,16 @@ export class Hub {
   }
 
   readonly #cursorOf = (session: Session, topic: string): StreamPosition | undefined => this.cursor(session, topic);
+
+  /**
+   * Frames one topic's items for one session, in its wire format. An SSE event's id also names
+   * where the stream stands in its other topics, read once here for the whole run.
+   */
+  framer(session: Session, topic: string): (o: Outgoing) => Buffer {
+    if (session.protocol !== 'sse') return (o) => o.frame(session.protocol);
+    const others = otherEntries(session, topic, this.#cursorOf);
+    return (o) => sseRun(others, topic, [o]);
+  }
 
   /** The last position written to a session for a topic, for its cursor. */
   cursor(session: Session, topic: string): StreamPosition | undefined {
@@ -290,7 +300,8 @@ export class Hub {
   /** Keeps a message for a session still joining; a join slower than the traffic is a slow consumer. */
   #hold(s: Session, topic: string, out: Outgoing): void {
     const link = s.links.get(topic);
-    if (!link || s.closed || (out.presence !== undefined && s.protocol === 'plain')) return;
+    // Join/leave events are herald.v1's only.
+    if (!link || s.closed || (out.presence !== undefined && s.protocol !== 'herald.v1')) return;
     link.queue.push(out);
     link.queuedBytes += out.message.body.length;
     if (link.queuedBytes > s.maxBufferedBytes) s.close(CloseCode.slowConsumer, 'slow consumer: more arrived while joining than HERALD_MAX_BUFFERED_BYTES', 'slow');
@@ -379,8 +390,7 @@ export class Hub {
   /** One user-addressed message to one of the user's sessions, if it is live in the topic. */
   #sendTo(s: Session, st: TopicState, o: Outgoing, touched: Session[]): number {
     if (!s.links.get(st.name)?.live) return 0;
-    const frame = s.protocol === 'sse' ? sseRun(otherEntries(s, st.name, this.#cursorOf), st.name, [o]) : o.frame(s.protocol);
-    return this.#send(s, frame, 1, touched);
+    return this.#send(s, this.framer(s, st.name)(o), 1, touched);
   }
 
   /**

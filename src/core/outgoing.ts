@@ -1,5 +1,4 @@
 import { encodeFrame, Opcode, textFrame } from '../protocol/frame.js';
-import { sseEvent } from '../protocol/sse.js';
 import { encodeMessage } from '../protocol/v1.js';
 import type { Message } from './message.js';
 
@@ -37,13 +36,13 @@ export class Outgoing {
     return (this.#json ??= encodeMessage(this.message));
   }
 
-  /** The message framed for `protocol`. SSE: an event without `id:` (the hub adds each stream's resume token, see sse-frames.ts). */
+  /** The message framed for `protocol` (SSE events carry each stream's resume token: the hub frames them, see Hub.framer). */
   frame(protocol: ProtocolName): Buffer {
     // Join/leave events go to herald.v1 clients only.
     if (this.presence !== undefined) return protocol === 'herald.v1' ? (this.#v1 ??= textFrame(this.presence)) : EMPTY;
     if (protocol === 'plain') return (this.#plain ??= plainFrame(this.message));
     if (protocol === 'herald.v1') return (this.#v1 ??= encodeFrame(Opcode.text, Buffer.from(this.json)));
-    return Buffer.from(sseEvent(this.json));
+    throw new Error('SSE events are framed by the hub (Hub.framer): each carries its stream\'s resume token');
   }
 }
 

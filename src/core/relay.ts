@@ -568,7 +568,7 @@ export class Relay {
       link.start = since ?? recovery.position;
       // All but the last step of a long replay goes out as the client reads; messages published
       // meanwhile wait in the link's queue (bounded: 4008 past HERALD_MAX_BUFFERED_BYTES).
-      const rest = await this.#replay(s, link, recovery.messages);
+      const rest = await this.#replay(s, topic, link, recovery.messages);
       // Gone mid-replay: the link stays pending, so its cursor is what was really written.
       if (rest === undefined || s.closed || s.links.get(topic) !== link) return;
       this.hub.promote(s, topic, rest === recovery.messages ? recovery : { ...recovery, messages: rest }, announce && since !== undefined);
@@ -586,15 +586,16 @@ export class Relay {
    * under HERALD_MAX_BUFFERED_BYTES; returns the messages left for promote() (at least the
    * last one, which carries the seam), or undefined when the socket went away.
    */
-  async #replay(s: Session, link: Link, messages: Message[]): Promise<Message[] | undefined> {
+  async #replay(s: Session, topic: string, link: Link, messages: Message[]): Promise<Message[] | undefined> {
     const step = Math.max(1024, Math.floor(s.maxBufferedBytes / 4));
     let frames: Buffer[] = [];
     let bytes = 0;
     let from = 0;
+    const framer = this.hub.framer(s, topic);
     for (let i = 0; i < messages.length - 1; i++) {
       const m = messages[i]!;
       if (m.userId !== undefined && String(m.userId) !== s.userKey) continue;
-      const frame = new Outgoing(m).frame(s.protocol);
+      const frame = framer(new Outgoing(m));
       frames.push(frame);
       bytes += frame.length;
       if (bytes < step) continue;

@@ -235,6 +235,33 @@ describe('SSE: gaps, slow readers, shutdown', () => {
     }
   });
 
+  it('a replay larger than a step (written in steps under the buffer limit) carries a resume id on every event', async () => {
+    const srv = await startHerald({ maxBufferedBytes: 8192 });
+    try {
+      const reg = await register(srv.base, 1, ['big', 'other']);
+      const r1 = await openLive(srv, reg, ['big', 'other']);
+      await publish(srv.base, { topic: 'big', message: 'first' });
+      await r1.waitMessages(1);
+      const resumeAt = r1.lastEventId!;
+      r1.close();
+      await waitFor('the stream gone', () => srv.herald.relay.hub.get(reg.id) === undefined);
+      for (let i = 0; i < 40; i++) await publish(srv.base, { topic: 'big', message: `m${i}-${'x'.repeat(200)}` });
+      const r2 = await openLive(srv, reg, ['big', 'other'], '', { 'last-event-id': resumeAt });
+      try {
+        await r2.waitMessages(40);
+        const events = r2.events.filter((e) => e.event === 'message');
+        assert.deepEqual(events.map((e) => (JSON.parse(e.data) as { data: string }).data.split('-')[0]), Array.from({ length: 40 }, (_, i) => `m${i}`));
+        assert.deepEqual(events.filter((e) => e.id === undefined).length, 0, 'every replayed event can be resumed from');
+        // The token names both topics, so resuming from the last event misses nothing in either.
+        assert.equal(events.at(-1)!.id!.split('.').length, 2);
+      } finally {
+        r2.close();
+      }
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('ends the stream of a reader that stops reading past HERALD_MAX_BUFFERED_BYTES', async () => {
     const srv = await startHerald({ maxBufferedBytes: 1024 });
     try {
