@@ -100,24 +100,32 @@ function fetchStream(url: string, h: SseHandlers): SseStream {
   return { close: () => end('closed') };
 }
 
+const MAX_SSE_BYTES = 16 * 1024 * 1024;
+
 /** The HTML spec's event stream parsing: fields per line, an event per blank line. */
 export class SseParser {
   readonly #h: Pick<SseHandlers, 'onEvent'>;
   #pending = '';
   #event = '';
   #data: string[] = [];
+  /** Characters in #data: an event that never ends is refused like a line that never ends. */
+  #dataSize = 0;
   #id: string | undefined;
 
   constructor(handlers: Pick<SseHandlers, 'onEvent'>) {
     this.#h = handlers;
   }
 
-  /** Parses a chunk; false when a line grew past 16 MB without ending (not an event stream). */
+  /** Parses a chunk; false when a line or an event grew past 16 MB without ending (not an event stream). */
   feed(text: string): boolean {
-    const lines = (this.#pending + text).split(/\r\n|\r|\n/);
-    this.#pending = lines.pop() ?? '';
+    let all = this.#pending + text;
+    // A chunk may end between CR and LF: keep the CR until the next chunk says which it was.
+    const heldCr = all.endsWith('\r');
+    if (heldCr) all = all.slice(0, -1);
+    const lines = all.split(/\r\n|\r|\n/);
+    this.#pending = (lines.pop() ?? '') + (heldCr ? '\r' : '');
     for (const line of lines) this.#line(line);
-    return this.#pending.length <= 16 * 1024 * 1024;
+    return this.#pending.length <= MAX_SSE_BYTES && this.#dataSize <= MAX_SSE_BYTES;
   }
 
   #line(line: string): void {
@@ -125,6 +133,7 @@ export class SseParser {
       if (this.#data.length > 0) this.#h.onEvent(this.#event || 'message', this.#data.join('\n'), this.#id);
       this.#event = '';
       this.#data = [];
+      this.#dataSize = 0;
       this.#id = undefined;
       return;
     }
@@ -134,7 +143,10 @@ export class SseParser {
     let value = colon < 0 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'event') this.#event = value;
-    else if (field === 'data') this.#data.push(value);
+    else if (field === 'data') {
+      this.#data.push(value);
+      this.#dataSize += value.length + 1;
+    }
     else if (field === 'id' && !value.includes('\0')) this.#id = value;
   }
 }

@@ -303,7 +303,8 @@ export class Hub {
     // Join/leave events are herald.v1's only.
     if (!link || s.closed || (out.presence !== undefined && s.protocol !== 'herald.v1')) return;
     link.queue.push(out);
-    link.queuedBytes += out.message.body.length;
+    // Each entry counts for its size and a little more, so empty messages are bounded too.
+    link.queuedBytes += out.message.body.length + 64;
     if (link.queuedBytes > s.maxBufferedBytes) s.close(CloseCode.slowConsumer, 'slow consumer: more arrived while joining than HERALD_MAX_BUFFERED_BYTES', 'slow');
   }
 

@@ -2,7 +2,7 @@
 // strings carry `?key=` (the dashboard's API key), `?token=` and `?since=`: none of them is ever
 // written to a log. A short hash still lets an operator follow one client through the log.
 import { createHash } from 'node:crypto';
-import type { LoggerOptions } from 'pino';
+import { stdSerializers, type LoggerOptions } from 'pino';
 
 /** 12 hex digits of the id's SHA-256: enough to tell clients apart, useless to connect with. */
 export function clientTag(id: string): string {
@@ -31,4 +31,11 @@ export const redactingSerializers: NonNullable<LoggerOptions['serializers']> = {
   client: (id: unknown) => (typeof id === 'string' ? clientTag(id) : id),
   url: (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url),
   req: (req: { method?: string; url?: string }) => ({ method: req.method, url: typeof req.url === 'string' ? redactUrl(req.url) : undefined }),
+  // ioredis puts the failed command on its errors, and its arguments name registration keys ({r:ID}).
+  err: (err: unknown) => {
+    if (!(err instanceof Error)) return err;
+    const out = stdSerializers.err(err) as unknown as Record<string, unknown>;
+    delete out['command'];
+    return out;
+  },
 };

@@ -95,7 +95,8 @@ export class V1Handler {
       relay.stats.refused('forbidden_publish');
       throw new HeraldError('forbidden', `this client may not publish to ${JSON.stringify(topic)}: clients publish only to topics they may read that match HERALD_CLIENT_PUBLISH (${relay.access.clientPublish.join(', ') || 'none'})`);
     }
-    if (!this.#publishTopics.admit(s.id, topic)) {
+    // Keyed by registration, or by user for token connections (a fresh id each connection).
+    if (!this.#publishTopics.admit(s.registered ? s.id : `u:${s.userKey}`, topic)) {
       relay.stats.refused('publish_topics');
       throw new HeraldError('too_many_publish_topics', `this client published to ${relay.config.clientPublishTopics} different topics in the last minute (HERALD_CLIENT_PUBLISH_TOPICS); publish to those, or wait for the next minute`);
     }

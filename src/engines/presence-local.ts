@@ -24,6 +24,9 @@ const BATCH_WINDOW_MS = 100;
  * gathers (so a burst of 10,000 joins leaves in a few writes, not 10,000). The maps hold only
  * what this node's sessions hold, so they are bounded by its connections times their topics.
  */
+/** Vacated topics whose failed write is retried after an outage, at most. */
+const MAX_VACATED_RETRIES = 100_000;
+
 export class LocalPresence {
   readonly #counts = new Map<string, Map<string, number>>();
   /** Users changed since the last write, per topic. */
@@ -159,7 +162,9 @@ export class LocalPresence {
       failed = writes.map((w) => w.topic);
     }
     this.#writing = false;
-    for (const t of failed) this.#replace.add(t);
+    // A topic still held is written again; a vacated one only within a bound (a client can
+    // touch fresh topics for the whole outage): past it, this node's share of it expires by its TTL.
+    for (const t of failed) if (this.#counts.has(t) || this.#replace.size < MAX_VACATED_RETRIES) this.#replace.add(t);
     this.#doneSeq = Math.max(this.#doneSeq, seq);
     // Waiters come in rising seq order: the settled ones are a prefix (10,000 joins, one splice).
     let settled = 0;

@@ -97,6 +97,8 @@ export const sseRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | 
       const checkedAt = Date.now();
       const reg = await relay.engine.registry.get(request.params.id);
       if (!reg) throw new HeraldError('unknown_client');
+      // Again after the await: requests in flight together must not pass the limit.
+      if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
       const rights = relay.rightsOf(reg);
       const topics = pickTopics(relay, request.query.topics, rights, reg.held ?? reg.topics);
       openStream(relay, request, reply, { id: reg.id, userId: reg.userId, rights, topics, cursors: reg.cursors, registered: true, checkedAt });

@@ -41,7 +41,7 @@ describe('server fuzz', () => {
     await ws.closeAndWait();
   });
 
-  it('herald.v1 sockets: every arbitrary frame gets a reply that is not `internal`, and the socket stays up', async () => {
+  it('herald.v1 sockets: no arbitrary frame is answered `internal`, and the socket stays up', async () => {
     const reg = await register(srv.base, 'fuzz-v1', []);
     const ws = await TestSocket.open(reg.url, 'herald.v1');
     await ws.takeJson(1);
@@ -52,7 +52,8 @@ describe('server fuzz', () => {
         const id = `sync-${++n}`;
         ws.send(frame);
         ws.send({ type: 'ping', id });
-        // Replies come in request order; everything before the pong answered the fuzzed frame.
+        // What arrives before the pong answers the fuzzed frame (a serialized request may answer
+        // after the pong, which is answered at once: that reply is then checked on the next run).
         const seen: Array<Record<string, unknown>> = [];
         for (;;) {
           const o = await ws.takeJson(1, 5000).then((x) => x[0]!);

@@ -106,6 +106,13 @@ for (const engine of ['memory', 'redis'] as const) {
       await receiver.waitFor('occupied', (r) => r.of(t).length === 1);
       a.ws.close();
       await a.closed;
+      await waitFor('one subscriber left', () => s.herald.relay.hub.subscribers(t) === 1);
+      // Events arrive in order: once a later topic's occupied is in, a wrong vacated of t would be too.
+      const later = uniq('later');
+      const c = await v1(s, 3, [later]);
+      await receiver.waitFor('the later occupied', (r) => r.of(later).length === 1);
+      assert.deepEqual(receiver.of(t), ['topic.occupied'], 'the first of two subscribers leaving vacates nothing');
+      c.ws.close();
       b.ws.close();
       await receiver.waitFor('vacated', (r) => r.of(t).length === 2);
       assert.deepEqual(receiver.of(t), ['topic.occupied', 'topic.vacated']);
