@@ -90,6 +90,21 @@ function registrationIdOf(path: string): string | undefined {
 
 const shuttingDown = (): HeraldError => new HeraldError('overloaded', 'This node is shutting down: connect again (another node will take the connection).');
 
+/**
+ * The request target as a path and query: the absolute form (`GET http://host/ws/ID`, which
+ * HTTP/1.1 servers must accept) loses its scheme and authority. Anything unparsable is left
+ * as it is (and routed as an ordinary request).
+ */
+function originForm(target: string): string {
+  if (target.startsWith('/')) return target;
+  try {
+    const u = new URL(target);
+    return `${u.pathname}${u.search}`;
+  } catch {
+    return target;
+  }
+}
+
 /** What the checks before the upgrade decided; `checkedAt`: when the credential was checked. */
 interface Accepted {
   client: ClientIdentity;
@@ -265,7 +280,7 @@ export function webSocketUpgrades(app: FastifyInstance, relay: Relay, verify: To
   }
 
   function dispatch(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = req.url ?? '/';
+    const url = originForm(req.url ?? '/');
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const isEndpoint = path === '/ws' || (path.startsWith('/ws/') && registrationIdOf(path) !== undefined);
@@ -287,7 +302,15 @@ export function webSocketUpgrades(app: FastifyInstance, relay: Relay, verify: To
   return {
     onUpgrade(req, socket, head) {
       socket.on('error', onEarlySocketError);
-      whenIdle(socket, () => dispatch(req, socket, head));
+      // Whatever one request does, it ends at most its own connection, never the process.
+      whenIdle(socket, () => {
+        try {
+          dispatch(req, socket, head);
+        } catch (err) {
+          relay.log.warn({ err, url: req.url }, 'an upgrade request failed; its connection is closed');
+          socket.destroy();
+        }
+      });
     },
     stop() {
       stopped = true;
