@@ -574,20 +574,24 @@ export class HeraldClient {
       this.#finish({ code, reason: text }, code === CloseCode.unregistered ? 'unregistered' : 'replaced');
       return;
     }
-    const final = finalHandshakeFailure(reason);
+    const refusal = socket.refusal;
+    const final = finalHandshakeFailure(refusal ? `Unexpected server response: ${refusal.status}` : reason);
     if (final) {
       this.#finish({ code, reason: text }, final);
       return;
     }
-    // Refused before it ever opened (a proxy that breaks WebSockets): receive over SSE instead.
-    if (!this.#opened && this.#transports.includes('sse')) this.#transport = 'sse';
-    this.#retryLater(code, text);
+    // An overloaded server (503, 429) is busy, not refusing WebSockets: back off and ask again,
+    // no sooner than its Retry-After. Refused before it ever opened for another reason (a proxy
+    // that breaks WebSockets, often with 502): receive over SSE instead.
+    const busy = refusal !== undefined && (refusal.status === 503 || refusal.status === 429);
+    if (!this.#opened && !busy && this.#transports.includes('sse')) this.#transport = 'sse';
+    this.#retryLater(code, text, refusal);
   }
 
-  #retryLater(code: number, reason: string): void {
+  #retryLater(code: number, reason: string, refusal?: { status: number; retryAfterMs?: number }): void {
     for (const entry of this.#subscriptions.values()) entry.control.resubscribing();
-    const retryInMs = this.#backoff.next();
-    this.#setState({ state: 'disconnected', code, reason, retryInMs });
+    const retryInMs = this.#backoff.next(refusal?.retryAfterMs);
+    this.#setState({ state: 'disconnected', code, reason, retryInMs, ...(refusal ? { status: refusal.status } : {}) });
     this.#reconnectTimer = setTimeout(() => void this.#open(), retryInMs);
   }
 
@@ -635,8 +639,8 @@ export class HeraldClient {
         this.#lastFrameAt = Date.now();
         this.#onSseEvent(stream, type, data, id);
       },
-      onEnd: (reason, status) => {
-        if (stream === this.#sse) this.#onSseEnd(reason, status);
+      onEnd: (reason, status, retryAfterMs) => {
+        if (stream === this.#sse) this.#onSseEnd(reason, status, retryAfterMs);
       },
     });
     this.#sse = stream;
@@ -689,7 +693,7 @@ export class HeraldClient {
     for (const topic of joined) this.#subscriptions.get(topic)?.control.subscribed();
   }
 
-  #onSseEnd(reason: string, status?: number): void {
+  #onSseEnd(reason: string, status?: number, retryAfterMs?: number): void {
     this.#sse = null;
     clearTimeout(this.#connectTimer);
     if (this.#state === 'closed') return;
@@ -698,7 +702,7 @@ export class HeraldClient {
     if (status === 400) return this.#finish({ code: 0, reason }, 'bad_request');
     // Not even SSE got through (the server may have been down, not WebSockets refused): try a WebSocket again next.
     if (this.#state !== 'connected' && this.#transports.includes('websocket')) this.#transport = 'websocket';
-    this.#retryLater(CloseCode.abnormal, reason);
+    this.#retryLater(CloseCode.abnormal, reason, status === undefined ? undefined : { status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
 
   // Topics changed while receiving over SSE: a new stream with the new list, from where this one stands.
