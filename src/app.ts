@@ -1,8 +1,8 @@
 import cors from '@fastify/cors';
-import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
+import { Admission } from './core/admission.js';
 import { startHeartbeat } from './core/heartbeat.js';
 import { redactingSerializers } from './core/log-redact.js';
 import { Relay } from './core/relay.js';
@@ -21,7 +21,6 @@ import { historyRoutes } from './http/history.js';
 import { jsonBodyParser } from './http/json-body.js';
 import { metricsRoutes } from './http/metrics.js';
 import { openapi } from './http/openapi.js';
-import { originCheck } from './http/origin.js';
 import { presenceRoutes } from './http/presence.js';
 import { publishRoutes } from './http/publish.js';
 import { registerRoutes } from './http/register.js';
@@ -30,7 +29,7 @@ import { statsRoutes } from './http/stats.js';
 import { tokenVerifier } from './http/tokens.js';
 import { userRoutes } from './http/users.js';
 import { topicsRoutes } from './http/topics.js';
-import { wsRoutes } from './http/ws.js';
+import { webSocketUpgrades, wsRoutes } from './http/ws.js';
 
 export interface Herald {
   app: FastifyInstance;
@@ -89,25 +88,25 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   errorHandling(app, stats);
   jsonBodyParser(app, config.maxJsonDepth);
   await app.register(cors, { origin: config.allowedOrigins.includes('*') ? true : config.allowedOrigins });
-  await app.register(websocket, {
-    options: { maxPayload: config.maxFrameBytes, perMessageDeflate: false, clientTracking: false, handleProtocols: (offered) => (offered.has('herald.v1') ? 'herald.v1' : false) },
-    // ws closes the socket itself on protocol errors (1007, 1009); this only logs.
-    errorHandler: (err, _socket, request) => request.log.debug({ err }, 'websocket error'),
-    preClose: async () => {
-      relay.shutdown();
-      await waitFor(() => relay.hub.size === 0, 3000);
-    },
+  // A node behind on its work answers new connections 503 rather than queueing them.
+  const admission = new Admission(config);
+  // WebSocket upgrades are served on the server's 'upgrade' event, not through Fastify (ws.ts).
+  const upgrades = webSocketUpgrades(app, relay, verify, admission);
+  app.server.on('upgrade', upgrades.onUpgrade);
+  app.addHook('preClose', async () => {
+    upgrades.stop();
+    relay.shutdown();
+    await waitFor(() => relay.hub.size === 0, 3000);
   });
-  // App-wide hooks, after @fastify/websocket's (which sets request.ws): key, then WebSocket Origin.
+  // App-wide: the API key (the WebSocket Origin check is part of the upgrade, in ws.ts).
   apiKeyAuth(app, config.apiKey);
-  originCheck(app, config.allowedOrigins, config.publicUrl);
   await openapi(app, HERALD_VERSION);
   await app.register(healthRoutes, { relay });
-  await app.register(registerRoutes, { relay });
+  await app.register(registerRoutes, { relay, admission });
   await app.register(publishRoutes, { relay });
   await app.register(userRoutes, { relay });
-  await app.register(wsRoutes, { relay, verify });
-  await app.register(sseRoutes, { relay, verify });
+  await app.register(wsRoutes);
+  await app.register(sseRoutes, { relay, verify, admission });
   await app.register(historyRoutes, { relay });
   await app.register(presenceRoutes, { relay });
   await app.register(metricsRoutes, { relay, stats });
@@ -126,6 +125,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       if (closed) return;
       closed = true;
       stopHeartbeat();
+      admission.close();
       relay.close();
       await app.close();
       // After the sockets closed (their vacated/left events are queued), before the engine goes:

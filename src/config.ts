@@ -33,6 +33,8 @@ export interface Config {
   clientRate: number;
   clientPublishTopics: number;
   maxConnections: number;
+  overloadDelayMs: number;
+  maxPendingConnects: number;
   maxRegistrationsPerUser: number;
   maxRegistrations: number;
   registerRate: number;
@@ -179,6 +181,8 @@ export const settings = [
   s('clientRate', 'HERALD_CLIENT_RATE', 'client-rate', 100, int(1), 'messages per second a client may send (close 1008 beyond)'),
   s('clientPublishTopics', 'HERALD_CLIENT_PUBLISH_TOPICS', 'client-publish-topics', 100, int(1), 'distinct topics one client may publish to per minute (herald.v1 error too_many_publish_topics beyond)'),
   s('maxConnections', 'HERALD_MAX_CONNECTIONS', 'max-connections', 200_000, int(1), 'WebSocket connections per process (503 beyond)'),
+  s('overloadDelayMs', 'HERALD_OVERLOAD_DELAY', 'overload-delay', 1000, within(duration, 0, 60_000), 'once the event loop has been busy this long without a break, new connections and registrations get 503 overloaded with Retry-After until it catches up (0 = never)'),
+  s('maxPendingConnects', 'HERALD_MAX_PENDING_CONNECTS', 'max-pending-connects', 5000, int(1), 'connections being set up at once (waiting on the engine or a token check); 503 overloaded beyond'),
   s('maxRegistrationsPerUser', 'HERALD_MAX_REGISTRATIONS_PER_USER', 'max-registrations-per-user', 100, int(1), 'registrations one user may hold; a new one evicts the least recently connected one without a socket (429 only when all are connected)'),
   s('maxRegistrations', 'HERALD_MAX_REGISTRATIONS', 'max-registrations', 1_000_000, int(1), 'registrations stored in all (per process on memory, per cluster on Redis; 503 beyond)'),
   s('registerRate', 'HERALD_REGISTER_RATE', 'register-rate', 100, int(0), 'registrations per second one client address may make (429 register_rate_limited beyond; 0 = no limit)'),

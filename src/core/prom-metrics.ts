@@ -48,7 +48,7 @@ export function createMetricsRegistry(relay: Relay, stats: CountingStats): Regis
   });
   new Counter({
     name: 'herald_refusals_total',
-    help: 'Client requests refused with the connection kept, by reason: forbidden_topic (a topic it may not read), forbidden_publish, too_deep (JSON nesting), handler_error (a handler threw), publish_topics (HERALD_CLIENT_PUBLISH_TOPICS), register_rate (HERALD_REGISTER_RATE).',
+    help: 'Client requests refused with the connection kept, by reason: forbidden_topic (a topic it may not read), forbidden_publish, too_deep (JSON nesting), handler_error (a handler threw), publish_topics (HERALD_CLIENT_PUBLISH_TOPICS), register_rate (HERALD_REGISTER_RATE), overloaded (a connection or registration answered 503 while the node was overloaded: HERALD_OVERLOAD_DELAY, HERALD_MAX_PENDING_CONNECTS).',
     labelNames: ['reason'],
     registers,
     collect() {

@@ -3,7 +3,7 @@ import { WebhookStats } from './webhook-sender.js';
 
 export type DropReason = 'slow_consumer' | 'rate_limit' | 'too_large';
 /** A client request refused without closing its connection: see herald_refusals_total in docs/operations.md. */
-export type RefusalReason = 'forbidden_topic' | 'forbidden_publish' | 'too_deep' | 'handler_error' | 'publish_topics' | 'register_rate';
+export type RefusalReason = 'forbidden_topic' | 'forbidden_publish' | 'too_deep' | 'handler_error' | 'publish_topics' | 'register_rate' | 'overloaded';
 
 /** What the relay reports as traffic flows; /metrics and the dashboard read it. */
 export interface RelayStats {
@@ -28,7 +28,7 @@ export class CountingStats implements RelayStats {
   incompleteRecoveries = 0;
   readonly connections: Record<ProtocolName, number> = { plain: 0, 'herald.v1': 0, sse: 0 };
   readonly drops: Record<DropReason, number> = { slow_consumer: 0, rate_limit: 0, too_large: 0 };
-  readonly refusals: Record<RefusalReason, number> = { forbidden_topic: 0, forbidden_publish: 0, too_deep: 0, handler_error: 0, publish_topics: 0, register_rate: 0 };
+  readonly refusals: Record<RefusalReason, number> = { forbidden_topic: 0, forbidden_publish: 0, too_deep: 0, handler_error: 0, publish_topics: 0, register_rate: 0, overloaded: 0 };
   /** Publish-to-write latencies (ms) since the last drain, for a histogram. */
   latencies: number[] = [];
   /** Webhook deliveries (core/webhook-sender.ts). */

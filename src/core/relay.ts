@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { randomHex } from './ids.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Engine } from '../engines/engine.js';
@@ -159,7 +160,7 @@ export class Relay {
 
   async register(userId: UserId, topics: string[] | undefined, grants: string[] = []): Promise<Registration> {
     const reg: Registration = {
-      id: randomBytes(16).toString('hex'),
+      id: randomHex(16),
       userId,
       topics: topics ?? [...this.config.defaultTopics],
       grants,
@@ -179,7 +180,7 @@ export class Relay {
 
   /** A token connection's identity: a server-made id (no credential), nothing stored. */
   tokenClient(grant: TokenGrant): ClientIdentity {
-    return { id: `t-${randomBytes(12).toString('hex')}`, userId: grant.user, topics: grant.topics, grants: grant.grants, cursors: {}, expiresAt: grant.expiresAt, issuedAt: grant.issuedAt };
+    return { id: `t-${randomHex(12)}`, userId: grant.user, topics: grant.topics, grants: grant.grants, cursors: {}, expiresAt: grant.expiresAt, issuedAt: grant.issuedAt };
   }
 
   /** The rights of a registration or a token connection. */

@@ -1,6 +1,6 @@
 // Hands a request (or a WebSocket upgrade) that arrived on someone else's server to Herald's own
 // Fastify instance, with the mount prefix stripped from its URL. Herald's instance never
-// listens: its routes, hooks (API key, origin) and @fastify/websocket run as they do standalone.
+// listens: its routes, hooks (API key) and its WebSocket upgrades run as they do standalone.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -33,7 +33,7 @@ export function forwardRequest(app: FastifyInstance, prefix: string, req: Incomi
   app.routing(req, res);
 }
 
-/** Routes an upgrade through Herald (its @fastify/websocket listens on Herald's own server). */
+/** Routes an upgrade through Herald (its upgrade listener is on Herald's own server, src/http/ws.ts). */
 export function forwardUpgrade(app: FastifyInstance, prefix: string, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   strip(req, prefix);
   app.server.emit('upgrade', req, socket, head);

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { HeraldError } from '../errors.js';
+import { answerRaw } from './raw-answer.js';
 
 /**
  * Errors Node's HTTP parser meets before Fastify sees a request (a body not received within
@@ -15,10 +16,6 @@ export function clientErrorHandler(timeoutMs: number): (err: Error & { code?: st
         : err.code === 'HPE_HEADER_OVERFLOW'
           ? new HeraldError('headers_too_large')
           : new HeraldError('bad_request', 'The request is not valid HTTP/1.1.');
-    if (socket.writable) {
-      const body = JSON.stringify(e.toJSON());
-      socket.write(`HTTP/1.1 ${e.status} ${e.status === 408 ? 'Request Timeout' : e.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    }
-    socket.destroy();
+    answerRaw(socket, e);
   };
 }

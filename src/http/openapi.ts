@@ -39,8 +39,7 @@ export async function openapi(app: FastifyInstance, version: string): Promise<vo
       const path = url.replace(/:(\w+)/g, '{$1}');
       const method = Array.isArray(route.method) ? route.method[0] : route.method;
       const summary = summaries[`${method} ${path}`];
-      // @fastify/websocket hides WebSocket routes; the upgrade endpoint is part of the API.
-      const shown = { ...schema, ...(route.websocket ? { hide: false } : {}), ...(summary ? { summary } : {}) };
+      const shown = { ...schema, ...(summary ? { summary } : {}) };
       return { schema: shown, url };
     },
   });

@@ -1,13 +1,15 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Admission } from '../core/admission.js';
 import type { Relay } from '../core/relay.js';
 import type { UserId } from '../core/message.js';
 import { HeraldError } from '../errors.js';
 import { mountPrefix } from './mount.js';
+import { overloadCheck } from './overload.js';
 import { assertSafeUserId, topicSchema, userIdSchema } from './schemas.js';
 
 /** POST /register, PATCH and DELETE /register/:id (the tutorial's API, plus `topics`, `grants` and `id`). */
-export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, { relay }) => {
+export const registerRoutes: FastifyPluginAsync<{ relay: Relay; admission: Admission }> = async (app, { relay, admission }) => {
   const { config } = relay;
   // Per client address (request.ip: the proxy's X-Forwarded-For with HERALD_TRUST_PROXY), in a
   // bounded LRU table; a window of one second. The library also sets Retry-After.
@@ -26,6 +28,7 @@ export const registerRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, 
   app.post<{ Body: { user_id: UserId; topics?: string[]; grants?: string[] } }>(
     '/register',
     {
+      onRequest: overloadCheck(admission, relay),
       config: config.registerRate > 0 ? { rateLimit: { max: config.registerRate, timeWindow: 1000 } } : {},
       schema: {
         body: {

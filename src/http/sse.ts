@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Admission } from '../core/admission.js';
+import { overloadCheck } from './overload.js';
 import type { Rights } from '../core/access.js';
 import type { StreamPosition } from '../core/message.js';
 import type { Connecting, Relay } from '../core/relay.js';
@@ -86,16 +88,27 @@ const querystring = {
  * a connection token's (DESIGN.md 7), which ends at the token's expiry (`event: close`, 4003):
  * SSE has no `refresh`, so the page opens a new EventSource with a new token.
  */
-export const sseRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | undefined }> = async (app, { relay, verify }) => {
+export const sseRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | undefined; admission: Admission }> = async (app, { relay, verify, admission }) => {
+  const onRequest = overloadCheck(admission, relay);
+  /** Counts the setup in flight (core/admission.ts) around the checks that wait. */
+  async function pending<T>(work: () => Promise<T>): Promise<T> {
+    admission.begin();
+    try {
+      return await work();
+    } finally {
+      admission.done();
+    }
+  }
   app.route<{ Params: { id: string }; Querystring: SseQuery }>({
     method: 'GET',
     url: '/sse/:id',
     exposeHeadRoute: false,
+    onRequest,
     schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } }, querystring },
     handler: async (request, reply) => {
       if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
       const checkedAt = Date.now();
-      const reg = await relay.engine.registry.get(request.params.id);
+      const reg = await pending(() => relay.engine.registry.get(request.params.id));
       if (!reg) throw new HeraldError('unknown_client');
       // Again after the await: requests in flight together must not pass the limit.
       if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
@@ -109,13 +122,17 @@ export const sseRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | 
     method: 'GET',
     url: '/sse',
     exposeHeadRoute: false,
+    onRequest,
     schema: { querystring: { ...querystring, properties: { ...querystring.properties, token: { type: 'string', maxLength: MAX_JWT_LENGTH } } } },
     handler: async (request, reply) => {
       if (!verify) throw new HeraldError('tokens_disabled');
       if (request.query.token === undefined) throw new HeraldError('invalid_token', 'Send the connection token as ?token=JWT.');
       const checkedAt = Date.now();
-      const grant = await verify(request.query.token);
-      await relay.checkRevoked(grant);
+      const grant = await pending(async () => {
+        const g = await verify(request.query.token!);
+        await relay.checkRevoked(g);
+        return g;
+      });
       if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
       const client = relay.tokenClient(grant);
       const rights = relay.rightsOf(client);

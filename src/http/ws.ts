@@ -1,21 +1,29 @@
-import type {} from '@fastify/websocket';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { RawData, WebSocket } from 'ws';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Admission } from '../core/admission.js';
 import type { Rights } from '../core/access.js';
-import type { Relay } from '../core/relay.js';
-import type { Registration } from '../engines/registry.js';
-import { handlePlain } from '../core/plain-handler.js';
-import { WebSocketTransport } from '../core/websocket-transport.js';
-import { V1Handler, type TokenCheck } from '../core/v1-handler.js';
 import type { ClientIdentity } from '../core/identity.js';
-import { MAX_TOKEN_LENGTH } from './tokens.js';
+import type { StreamPosition } from '../core/message.js';
+import { handlePlain } from '../core/plain-handler.js';
+import type { Relay } from '../core/relay.js';
+import { V1Handler, type TokenCheck } from '../core/v1-handler.js';
+import { WebSocketTransport } from '../core/websocket-transport.js';
+import type { Registration } from '../engines/registry.js';
 import { HeraldError } from '../errors.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { describeValue, nestedDeeperThan } from '../protocol/json-safety.js';
 import { checkSince, encodeError, V1 } from '../protocol/v1.js';
-import type { StreamPosition } from '../core/message.js';
+import { allowedOriginSet, originAllowed } from './origin.js';
+import { answerRaw } from './raw-answer.js';
+import { MAX_TOKEN_LENGTH } from './tokens.js';
 
 export const supportedProtocols = [V1] as const;
+
+const MAX_ID_LENGTH = 128;
+const MAX_SINCE_LENGTH = 32_768;
 
 /**
  * `?since={"topic":{"offset":N,"epoch":"E"}}`: where the client stands, so the registration's
@@ -37,20 +45,6 @@ function resumeFrom(raw: string | undefined, maxDepth: number): Record<string, S
 }
 
 /**
- * After the upgrade, nothing should keep this request alive: @fastify/websocket leaves its
- * ServerResponse on the socket and an error listener closing over request and reply, which
- * together cost kilobytes per idle connection. ws closes the socket itself on protocol errors.
- * Ours is added before theirs is removed: deleting an event's only listener would turn the
- * socket's listener table into a dictionary (~250 bytes more per connection).
- */
-function release(ws: WebSocket, onError: (err: Error) => void): void {
-  const raw = (ws as unknown as { _socket: { _httpMessage: unknown } })._socket;
-  raw._httpMessage = null;
-  const theirs = ws.rawListeners('error');
-  ws.on('error', onError);
-  for (const listener of theirs) ws.off('error', listener as (err: Error) => void);
-}
-/**
  * A position in a topic is a request to read it: a topic the client may not hold is refused
  * before the upgrade. One exception keeps a client from locking itself out: a topic it held
  * before the backend revoked it while it was away (the registration still has its cursor) is
@@ -65,20 +59,69 @@ function checkSinceRights(since: Record<string, StreamPosition>, reg: Registrati
 }
 
 /** Subprotocols offered in Sec-WebSocket-Protocol. */
-function offered(request: FastifyRequest): string[] {
-  const h = request.headers['sec-websocket-protocol'];
+function offered(req: IncomingMessage): string[] {
+  const h = req.headers['sec-websocket-protocol'];
   if (h === undefined) return [];
   return h.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
 }
 
+/** One query parameter, at most `maxLength` characters, given at most once. */
+function queryValue(query: URLSearchParams | undefined, name: string, maxLength: number): string | undefined {
+  if (query === undefined) return undefined;
+  const all = query.getAll(name);
+  if (all.length === 0) return undefined;
+  if (all.length > 1) throw new HeraldError('invalid_body', `Invalid request: querystring/${name} must be given once.`);
+  const value = all[0]!;
+  if (value.length > maxLength) throw new HeraldError('invalid_body', `Invalid request: querystring/${name} must NOT have more than ${maxLength} characters.`);
+  return value;
+}
+
+/** The registration id of `/ws/:id`, percent-decoded; undefined for a path that is not one. */
+function registrationIdOf(path: string): string | undefined {
+  const raw = path.slice('/ws/'.length);
+  if (raw.includes('/')) return undefined;
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return '';
+  }
+}
+
+const shuttingDown = (): HeraldError => new HeraldError('overloaded', 'This node is shutting down: connect again (another node will take the connection).');
+
+/** What the checks before the upgrade decided; `checkedAt`: when the credential was checked. */
+interface Accepted {
+  client: ClientIdentity;
+  since: Record<string, StreamPosition> | undefined;
+  rights: Rights;
+  checkedAt: number;
+}
+
+export interface WebSocketUpgrades {
+  /** The server's 'upgrade' listener. */
+  onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Refuse new upgrades from now on (the server is closing). */
+  stop(): void;
+}
+
 /**
- * GET /ws/:id and GET /ws?token=: checks run before the upgrade (so failures are plain HTTP
- * answers), then the socket is handed to the relay with the negotiated protocol: none offered -> plain.
+ * GET /ws/:id and GET /ws?token=, the WebSocket endpoints, served on the HTTP server's
+ * 'upgrade' event: a handshake is the hottest path of a reconnect storm, and going through
+ * Fastify's request, reply, hooks and schema for it cost more than the rest of the connect.
+ * Checks run before the upgrade, in the order of their cost (overload, origin, subprotocol,
+ * connection limit, then the registry or the token), so failures are plain HTTP answers in the
+ * error catalog's JSON; then ws completes the handshake and the relay takes the socket with the
+ * negotiated protocol (none offered: plain). Any other upgrade request goes through Fastify as
+ * a normal request and the socket closes after the answer.
  */
-export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | undefined }> = async (app, { relay, verify }) => {
-  /** What preValidation decided, for the upgrade; `checkedAt`: when the credential was checked. */
-  const accepted = new WeakMap<FastifyRequest, { client: ClientIdentity; since: Record<string, StreamPosition> | undefined; rights: Rights; checkedAt: number }>();
+export function webSocketUpgrades(app: FastifyInstance, relay: Relay, verify: TokenCheck | undefined, admission: Admission): WebSocketUpgrades {
+  const { config } = relay;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false, clientTracking: false, handleProtocols: (protocols) => (protocols.has(V1) ? V1 : false) });
+  const origins = config.allowedOrigins.includes('*') ? undefined : allowedOriginSet(config.allowedOrigins, config.publicUrl);
+  const listedOrigins = origins === undefined ? '' : [...origins].join(', ');
   const v1 = new V1Handler(relay, verify);
+  let stopped = false;
 
   // One set of listeners for every socket (ws calls them with the socket as `this`): an idle
   // connection holds no closures of ours.
@@ -112,78 +155,133 @@ export const wsRoutes: FastifyPluginAsync<{ relay: Relay; verify: TokenCheck | u
       if (s.protocol === 'herald.v1') s.reply(encodeError(undefined, 'internal', 'internal error while handling this request; see the server log'));
     }
   }
+  // Node takes its own socket error listener off before 'upgrade'; until ws puts its own on,
+  // a reset while the registry is asked must not become an uncaught error.
+  function onEarlySocketError(this: Duplex): void {
+    this.destroy();
+  }
 
-  /** Checks common to both ways in, before the upgrade: subprotocols and the connection limit. */
-  function admit(request: FastifyRequest): void {
-    const protocols = offered(request);
+  /** Checks of every upgrade that cost nothing: origin, subprotocols, the connection limit. */
+  function admit(req: IncomingMessage): void {
+    if (origins !== undefined && !originAllowed(origins, req.headers.origin)) {
+      throw new HeraldError('origin_not_allowed', `The Origin ${describeValue(req.headers.origin, 100)} is not allowed (${listedOrigins}: HERALD_ALLOWED_ORIGINS and HERALD_PUBLIC_URL); add it to HERALD_ALLOWED_ORIGINS to let pages on that site connect.`);
+    }
+    const protocols = offered(req);
     if (protocols.length > 0 && !protocols.some((p) => (supportedProtocols as readonly string[]).includes(p))) {
       throw new HeraldError('unsupported_protocol', `None of the offered subprotocols (${protocols.join(', ')}) is supported; offer ${supportedProtocols.join(' or ')}, or none for the plain protocol.`);
     }
-    if (relay.hub.size >= relay.config.maxConnections) throw new HeraldError('too_many_connections');
+    if (relay.hub.size >= config.maxConnections) throw new HeraldError('too_many_connections');
   }
 
-  const wsHandler = (ws: WebSocket, request: FastifyRequest): void => {
-    const found = accepted.get(request);
-    if (!found) {
-      ws.close(CloseCode.internal, 'connection lookup missing');
-      return;
-    }
-    release(ws, onError);
+  async function byRegistration(id: string, query: URLSearchParams | undefined): Promise<Accepted> {
+    if (id.length > MAX_ID_LENGTH) throw new HeraldError('invalid_body', `Invalid request: params/id must NOT have more than ${MAX_ID_LENGTH} characters.`);
+    const since = resumeFrom(queryValue(query, 'since', MAX_SINCE_LENGTH), config.maxJsonDepth);
+    const checkedAt = Date.now();
+    const reg = id === '' ? undefined : await relay.engine.registry.get(id);
+    if (!reg) throw new HeraldError('unknown_client');
+    const rights = relay.rightsOf(reg);
+    if (since) checkSinceRights(since, reg, rights);
+    return { client: reg, since, rights, checkedAt };
+  }
+
+  // GET /ws?token=JWT: a connection token instead of a registration (DESIGN.md 7).
+  async function byToken(query: URLSearchParams | undefined): Promise<Accepted> {
+    if (!verify) throw new HeraldError('tokens_disabled');
+    const token = queryValue(query, 'token', MAX_TOKEN_LENGTH);
+    const rawSince = queryValue(query, 'since', MAX_SINCE_LENGTH);
+    if (token === undefined) throw new HeraldError('invalid_token', 'Send the connection token as ?token=JWT.');
+    const checkedAt = Date.now();
+    const grant = await verify(token);
+    await relay.checkRevoked(grant);
+    const since = resumeFrom(rawSince, config.maxJsonDepth);
+    const client = relay.tokenClient(grant);
+    const rights = relay.rightsOf(client);
+    const forbidden = since && rights.firstForbidden(Object.keys(since));
+    if (forbidden !== undefined) throw new HeraldError('forbidden', `this client may not read ${describeValue(forbidden, 80)}, named in ?since=`);
+    return { client, since, rights, checkedAt };
+  }
+
+  function refuse(socket: Duplex, err: unknown, req: IncomingMessage): void {
+    const e = err instanceof HeraldError ? err : new HeraldError('internal');
+    if (e.status >= 500 && e.code !== 'overloaded' && e.code !== 'too_many_connections') relay.log.error({ err, url: req.url }, 'websocket upgrade failed');
+    else relay.log.debug({ code: e.code, url: req.url }, e.message);
+    answerRaw(socket, e, e.code === 'overloaded' ? { 'Retry-After': 1 } : {});
+  }
+
+  function upgraded(ws: WebSocket, accepted: Accepted): void {
+    ws.on('error', onError);
     const protocol = ws.protocol === V1 ? 'herald.v1' : 'plain';
-    const { client, since, rights, checkedAt } = found;
+    const { client, since, rights, checkedAt } = accepted;
     relay.connect(new WebSocketTransport(ws), client, protocol, since, rights, checkedAt);
     ws.on('pong', onPong);
     ws.on('message', onMessage);
-    request.log.debug({ protocol, token: client.expiresAt !== undefined }, 'socket connected');
+    relay.log.debug({ protocol, token: client.expiresAt !== undefined }, 'socket connected');
+  }
+
+  async function setUp(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, query: URLSearchParams | undefined): Promise<void> {
+    admission.begin();
+    let accepted: Accepted;
+    try {
+      admit(req);
+      if (path === '/ws') accepted = await byToken(query);
+      else accepted = await byRegistration(registrationIdOf(path) ?? '', query);
+      // Again after the awaits: setups in flight together must not pass the limit.
+      if (relay.hub.size >= config.maxConnections) throw new HeraldError('too_many_connections');
+      if (stopped) throw shuttingDown();
+    } finally {
+      admission.done();
+    }
+    if (socket.destroyed) return;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('error', onEarlySocketError);
+      upgraded(ws, accepted);
+    });
+  }
+
+  /** Anything but a WebSocket endpoint: routed as a plain request, the socket closed after the answer. */
+  function throughFastify(req: IncomingMessage, socket: Duplex): void {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.once('finish', () => socket.destroy());
+    app.routing(req, res);
+  }
+
+  return {
+    onUpgrade(req, socket, head) {
+      socket.on('error', onEarlySocketError);
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      const isEndpoint = path === '/ws' || (path.startsWith('/ws/') && registrationIdOf(path) !== undefined);
+      if (!isEndpoint || req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
+        throughFastify(req, socket);
+        return;
+      }
+      // Before anything else: a refusal must cost as little as possible.
+      const wait = admission.refusal();
+      if (stopped || wait !== undefined) {
+        relay.stats.refused('overloaded');
+        answerRaw(socket, stopped ? shuttingDown() : new HeraldError('overloaded'), { 'Retry-After': wait ?? 1 });
+        return;
+      }
+      const query = q < 0 ? undefined : new URLSearchParams(url.slice(q + 1));
+      setUp(req, socket, head, path, query).catch((err: unknown) => refuse(socket, err, req));
+    },
+    stop() {
+      stopped = true;
+    },
   };
+}
+
+/**
+ * The same endpoints as plain GET routes, for what is not an upgrade (400 not_websocket) and
+ * so that /openapi.json describes them; upgrades never reach Fastify (see above).
+ */
+export const wsRoutes: FastifyPluginAsync = async (app) => {
   const notAnUpgrade = async (): Promise<never> => {
     throw new HeraldError('not_websocket');
   };
-  const sinceSchema = { type: 'string', maxLength: 32768 } as const;
-
-  app.route<{ Params: { id: string }; Querystring: { since?: string } }>({
-    method: 'GET',
-    url: '/ws/:id',
-    schema: {
-      params: { type: 'object', properties: { id: { type: 'string', maxLength: 128 } } },
-      querystring: { type: 'object', properties: { since: sinceSchema } },
-    },
-    preValidation: async (request) => {
-      if (!request.ws) return;
-      admit(request);
-      const since = resumeFrom(request.query.since, relay.config.maxJsonDepth);
-      const checkedAt = Date.now();
-      const reg = await relay.engine.registry.get(request.params.id);
-      if (!reg) throw new HeraldError('unknown_client');
-      const rights = relay.rightsOf(reg);
-      if (since) checkSinceRights(since, reg, rights);
-      accepted.set(request, { client: reg, since, rights, checkedAt });
-    },
-    handler: notAnUpgrade,
-    wsHandler,
-  });
-
-  // GET /ws?token=JWT: a connection token instead of a registration (DESIGN.md 7).
-  app.route<{ Querystring: { token?: string; since?: string } }>({
-    method: 'GET',
-    url: '/ws',
-    schema: { querystring: { type: 'object', properties: { token: { type: 'string', maxLength: MAX_TOKEN_LENGTH }, since: sinceSchema } } },
-    preValidation: async (request) => {
-      if (!request.ws) return;
-      if (!verify) throw new HeraldError('tokens_disabled');
-      if (request.query.token === undefined) throw new HeraldError('invalid_token', 'Send the connection token as ?token=JWT.');
-      const checkedAt = Date.now();
-      const grant = await verify(request.query.token);
-      await relay.checkRevoked(grant);
-      admit(request);
-      const since = resumeFrom(request.query.since, relay.config.maxJsonDepth);
-      const client = relay.tokenClient(grant);
-      const rights = relay.rightsOf(client);
-      const forbidden = since && rights.firstForbidden(Object.keys(since));
-      if (forbidden !== undefined) throw new HeraldError('forbidden', `this client may not read ${describeValue(forbidden, 80)}, named in ?since=`);
-      accepted.set(request, { client, since, rights, checkedAt });
-    },
-    handler: notAnUpgrade,
-    wsHandler,
-  });
+  const since = { type: 'string', maxLength: MAX_SINCE_LENGTH } as const;
+  app.get('/ws/:id', { schema: { params: { type: 'object', properties: { id: { type: 'string', maxLength: MAX_ID_LENGTH } } }, querystring: { type: 'object', properties: { since } } } }, notAnUpgrade);
+  app.get('/ws', { schema: { querystring: { type: 'object', properties: { token: { type: 'string', maxLength: MAX_TOKEN_LENGTH }, since } } } }, notAnUpgrade);
 };
