@@ -46,6 +46,7 @@ export const metricInfo = {
   recoveryMs: { label: 'storm: node listening again -> last client recovered', unit: 'ms', lowerIsBetter: true, digits: 0 },
   reconnectP50Ms: { label: 'storm: per-client time to recover after the node listens, p50', unit: 'ms', lowerIsBetter: true, digits: 0 },
   reconnectP99Ms: { label: 'storm: per-client time to recover after the node listens, p99', unit: 'ms', lowerIsBetter: true, digits: 0 },
+  gaveUp: { label: 'storm: clients that stopped for good (a final close code, e.g. 4000 replaced)', unit: '', lowerIsBetter: true, digits: 0 },
   notRecovered: { label: 'storm: clients not recovered by the deadline', unit: '', lowerIsBetter: true, digits: 0 },
   downMs: { label: 'storm: signal sent -> new node listening', unit: 'ms', lowerIsBetter: true, digits: 0 },
   shutdownMs: { label: 'storm: signal sent -> old node exited', unit: 'ms', lowerIsBetter: true, digits: 0 },
@@ -72,7 +73,7 @@ export type MetricName = keyof typeof metricInfo;
 export type Metrics = Partial<Record<MetricName, number>>;
 
 /** Metrics whose worst run matters more than their median (a loss in any run is a loss). */
-export const worstCaseMetrics: readonly MetricName[] = ['lost', 'unexpected', 'orderMismatches', 'httpErrors', 'closedSockets', 'notRecovered', 'duplicates', 'outOfOrder', 'lostWithNode'];
+export const worstCaseMetrics: readonly MetricName[] = ['lost', 'unexpected', 'orderMismatches', 'httpErrors', 'closedSockets', 'notRecovered', 'gaveUp', 'duplicates', 'outOfOrder', 'lostWithNode'];
 
 export function formatMetric(name: MetricName, value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';

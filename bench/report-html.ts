@@ -31,6 +31,7 @@ const stormMetrics: readonly MetricName[] = [
   'connections',
   'recoveryMs',
   'notRecovered',
+  'gaveUp',
   'reconnectP50Ms',
   'reconnectP99Ms',
   'downMs',
@@ -127,7 +128,7 @@ function stormTable(report: BenchReport): string {
   const rows = cases.map((c) => {
     const m = c.medians.herald ?? {};
     const cells = stormMetrics.map((name) => {
-      const bad = ['lost', 'duplicates', 'outOfOrder', 'notRecovered'].includes(name) && (m[name] ?? 0) > 0;
+      const bad = ['lost', 'duplicates', 'outOfOrder', 'notRecovered', 'gaveUp'].includes(name) && (m[name] ?? 0) > 0;
       return `<td${bad ? ' class="bad"' : ''}>${escape(formatMetric(name, m[name]))}</td>`;
     });
     return `<tr><td>${escape(c.name)}</td><td>${c.runs.herald ?? 0}</td>${cells.join('')}</tr>`;

@@ -34,6 +34,7 @@ export class StormFleet {
   #refusedOther = 0;
   #failedTcp = 0;
   #drops = 0;
+  #gaveUp: Record<string, number> = {};
 
   constructor(host: string, port: number) {
     this.#host = host;
@@ -55,6 +56,7 @@ export class StormFleet {
     },
     data: (m, body) => this.#ledger?.receive(m.index, body),
     recovered: (m) => void (this.#recoveredAt[m.index] = monoMs()),
+    gaveUp: (_m, code) => void (this.#gaveUp[String(code)] = (this.#gaveUp[String(code)] ?? 0) + 1),
   };
 
   async handle(cmd: StormCommand): Promise<StormResult> {
@@ -74,6 +76,7 @@ export class StormFleet {
       case 'storm-arm':
         this.#attempts = this.#refused503 = this.#refusedOther = this.#failedTcp = this.#drops = 0;
         this.#welcomes = [];
+        this.#gaveUp = {};
         this.#recoveredAt.fill(0);
         return { type: 'storm-ok' };
       case 'storm-await':
@@ -98,7 +101,7 @@ export class StormFleet {
     this.#recoveredAt = new Float64Array(cmd.clients);
     this.#welcomeAt = new Float64Array(cmd.clients);
     const topic = (i: number): string => `room.${i % cmd.rooms}`;
-    const paths = cmd.tokenSecret !== undefined ? await this.#tokens(cmd.clients, cmd.tokenSecret, topic) : await this.#register(cmd.clients, topic);
+    const paths = cmd.tokenSecret !== undefined ? await this.#tokens(cmd.clients, cmd.tokenSecret, topic) : await this.#register(cmd.clients, topic, cmd.deadlineMs);
     const factories: SocketFactory[] = [];
     for (let a = 0; a < cmd.sourceAddresses; a++) factories.push(await wsSocketFactory({ localAddress: `127.0.0.${2 + a}` }));
     const base = `ws://${this.#host}:${this.#port}`;
@@ -142,22 +145,32 @@ export class StormFleet {
     return out;
   }
 
-  /** Redis engine: registrations (they, their cursors and history outlive the node). */
-  async #register(count: number, topic: (i: number) => string): Promise<string[]> {
-    const connections = await openConnections(this.#host, this.#port, 16);
+  /** Redis engine: registrations (they, their cursors and history outlive the node). A 503 (overloaded) is asked again a second later. */
+  async #register(count: number, topic: (i: number) => string, deadlineMs: number): Promise<string[]> {
     const out: string[] = new Array<string>(count);
-    try {
-      await runRequests(
-        connections,
-        count,
-        (i) => ({ method: 'POST', path: '/register', body: `{"user_id":${i},"topics":["${topic(i)}"]}` }),
-        (i, res) => {
-          if (res.status !== 200) throw new Error(`POST /register answered ${res.status}`);
-          out[i] = `/ws/${(JSON.parse(res.body.toString('utf8')) as { id: string }).id}`;
-        },
-      );
-    } finally {
-      for (const c of connections) c.close();
+    let todo = Array.from({ length: count }, (_v, i) => i);
+    const deadline = performance.now() + deadlineMs;
+    while (todo.length > 0) {
+      if (performance.now() > deadline) throw new Error(`setup: ${todo.length} registrations still refused after ${deadlineMs} ms`);
+      const busy: number[] = [];
+      const connections = await openConnections(this.#host, this.#port, 16);
+      try {
+        await runRequests(
+          connections,
+          todo.length,
+          (k) => ({ method: 'POST', path: '/register', body: `{"user_id":${todo[k]},"topics":["${topic(todo[k] as number)}"]}` }),
+          (k, res) => {
+            const i = todo[k] as number;
+            if (res.status === 503) busy.push(i);
+            else if (res.status !== 200) throw new Error(`POST /register answered ${res.status}`);
+            else out[i] = `/ws/${(JSON.parse(res.body.toString('utf8')) as { id: string }).id}`;
+          },
+        );
+      } finally {
+        for (const c of connections) c.close();
+      }
+      todo = busy;
+      if (todo.length > 0) await sleep(1000);
     }
     return out;
   }
@@ -166,7 +179,8 @@ export class StormFleet {
     this.#ledger?.markNodeGone();
     const back = (m: StormMember): boolean => m.connected && (this.#recoveredAt[m.index] as number) >= cmd.afterMonoMs;
     const deadline = performance.now() + cmd.deadlineMs;
-    while (performance.now() < deadline && !this.#members.every(back)) await sleep(20);
+    // A client that stopped for good will not come back: no use waiting for it.
+    while (performance.now() < deadline && !this.#members.every((m) => back(m) || m.gone)) await sleep(20);
     const recoveredAt = this.#members.filter(back).map((m) => this.#recoveredAt[m.index] as number).sort((a, b) => a - b);
     return {
       recoveredAt,
@@ -177,6 +191,7 @@ export class StormFleet {
       refusedOther: this.#refusedOther,
       failedTcp: this.#failedTcp,
       drops: this.#drops,
+      gaveUp: { ...this.#gaveUp },
     };
   }
 

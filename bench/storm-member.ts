@@ -14,12 +14,16 @@ export interface StormEvents {
   data(member: StormMember, body: string): void;
   /** The server's `recovered` for the member's room: it is caught up on this connection. */
   recovered(member: StormMember): void;
+  /** The client stopped for good (the SDK on a final close code, e.g. 4000 replaced). */
+  gaveUp(member: StormMember, code: number): void;
 }
 
 export interface StormMember {
   readonly index: number;
   /** Up and welcomed. */
   readonly connected: boolean;
+  /** Stopped for good: it will not come back whatever happens. */
+  readonly gone: boolean;
   start(): void;
   close(): void;
 }

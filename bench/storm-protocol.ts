@@ -77,6 +77,8 @@ export interface StormAwaitResult {
   readonly failedTcp: number;
   /** Connections that dropped after they were up (1001 from a stopping node, a crash, ...). */
   readonly drops: number;
+  /** Clients that stopped for good since the arm, by close code (the SDK on 4000 replaced, 4001, ...). */
+  readonly gaveUp: Readonly<Record<string, number>>;
 }
 
 export interface StormSettleResult {

@@ -22,6 +22,8 @@ export interface RawStormOptions {
 export class RawStormClient implements StormMember {
   readonly index: number;
   connected = false;
+  /** A raw client never gives up. */
+  readonly gone = false;
   readonly #options: RawStormOptions;
   readonly #events: StormEvents;
   #sub: RawSubscriber | null = null;

@@ -8,6 +8,7 @@ import type { StormEvents, StormMember } from './storm-member.js';
 export class SdkStormClient implements StormMember {
   readonly index: number;
   connected = false;
+  gone = false;
   readonly #target: string | HeraldClientConfig;
   readonly #topic: string;
   readonly #factory: SocketFactory;
@@ -32,6 +33,10 @@ export class SdkStormClient implements StormMember {
       } else if (change.state === 'connected') {
         this.connected = true;
       } else if (change.state === 'disconnected' || change.state === 'closed') {
+        if (change.state === 'closed' && !this.gone) {
+          this.gone = true;
+          this.#events.gaveUp(this, change.code ?? 0);
+        }
         if (change.previous === 'connected') this.#events.drop(this);
         else if (change.status !== undefined) this.#events.refused(this, change.status);
         else if (change.state === 'disconnected') this.#events.failedTcp(this);
@@ -49,6 +54,7 @@ export class SdkStormClient implements StormMember {
   }
 
   close(): void {
+    this.gone = true;
     void this.#client?.close();
   }
 }

@@ -105,6 +105,7 @@ function stormMetrics(engine: StormEngine, clients: number, signalAt: number, ex
     refused503: wait.refused503,
     refusedOther: wait.refusedOther,
     failedTcp: wait.failedTcp,
+    gaveUp: Object.values(wait.gaveUp).reduce((a, b) => a + b, 0),
     serverUsPerReconnect: cpu.serverUs / Math.max(1, wait.reconnects),
     serverCpuMs: cpu.serverUs / 1000,
     serverCpuPct: (cpu.serverUs / 1000 / windowMs) * 100,
@@ -215,7 +216,8 @@ async function stormCase(ctx: StormContext, engine: StormEngine, kind: StormClie
       const metrics = stormMetrics(engine, clients, signalAt, exitAt, listenAt, wait.result, settled.result, cpu);
       ctx.progress(
         `${label}: ${signal}: ${clients - wait.result.notRecovered}/${clients} back ${Math.round(metrics.recoveryMs ?? Number.NaN)} ms after listening ` +
-          `(down ${Math.round(metrics.downMs ?? 0)} ms, ${wait.result.attempts} attempts, ${wait.result.refused503} × 503); lost ${settled.result.lost} (${settled.result.lostWithNode} with the node) of ${settled.result.expected}`,
+          `(down ${Math.round(metrics.downMs ?? 0)} ms, ${wait.result.attempts} attempts, ${wait.result.refused503} × 503` +
+          `${Object.keys(wait.result.gaveUp).length > 0 ? `, gave up for good: ${JSON.stringify(wait.result.gaveUp)}` : ''}); lost ${settled.result.lost} (${settled.result.lostWithNode} with the node) of ${settled.result.expected}`,
       );
       metrics.serverPeakRssMiB = peakRss / 1024;
       metrics.listenOverflows = tcpAfter.listenOverflows - tcpBefore.listenOverflows;

@@ -28,6 +28,12 @@ const DEFAULTS = { requestTimeoutMs: 10_000, connectTimeoutMs: 10_000 };
 const MIN_REFRESH_GAP_MS = 1_000;
 /** A device clock this close to a fresh token's `iat` is trusted to time its expiry. */
 const CLOCK_TRUST_MS = 5_000;
+/**
+ * A connection attempt given up before its welcome may still reach an overloaded server later
+ * and replace the connection that followed it (4000): for this long, such a 4000 is taken for
+ * the client's own stale attempt and retried, once per attempt given up.
+ */
+const STALE_ATTEMPT_MS = 60_000;
 /** setTimeout fires at once past 2^31 - 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -94,6 +100,8 @@ export class HeraldClient {
   #lastEventId: string | undefined;
   /** The current WebSocket attempt reached its welcome (a refused one falls back to SSE). */
   #opened = false;
+  /** When recent attempts were given up before their welcome (at most a few kept). */
+  #abandonedAt: number[] = [];
 
   constructor(target: string | HeraldClientConfig, options: HeraldClientOptions = {}) {
     const config: HeraldClientConfig = typeof target === 'string' ? { ...options, url: target } : { ...options, ...target };
@@ -289,7 +297,11 @@ export class HeraldClient {
     }
     this.#socket = socket;
     let lastError = '';
-    this.#connectTimer = setTimeout(() => this.#drop(socket, `no welcome within ${this.#options.connectTimeoutMs} ms`), this.#options.connectTimeoutMs);
+    this.#connectTimer = setTimeout(() => {
+      // The server may still finish this handshake later (it was queued, not refused).
+      this.#abandonedAt = [...this.#abandonedAt.slice(-7), Date.now()];
+      this.#drop(socket, `no welcome within ${this.#options.connectTimeoutMs} ms`);
+    }, this.#options.connectTimeoutMs);
     socket.onopen = () => {
       if (socket.protocol !== SUBPROTOCOL) this.#drop(socket, `the server did not accept ${SUBPROTOCOL} (got ${JSON.stringify(socket.protocol)})`);
     };
@@ -570,6 +582,10 @@ export class HeraldClient {
     this.#requests.rejectAll(new HeraldError('disconnected', `the connection closed (${code} ${reason || describeCloseCode(code)})`));
     if (this.#state === 'closed') return;
     const text = reason || describeCloseCode(code);
+    if (code === CloseCode.replaced && this.#replacedByOwnAttempt()) {
+      this.#retryLater(code, `${text} (probably by an attempt of this client that timed out; reconnecting)`);
+      return;
+    }
     if (isFinalCloseCode(code)) {
       this.#finish({ code, reason: text }, code === CloseCode.unregistered ? 'unregistered' : 'replaced');
       return;
@@ -586,6 +602,18 @@ export class HeraldClient {
     const busy = refusal !== undefined && (refusal.status === 503 || refusal.status === 429);
     if (!this.#opened && !busy && this.#transports.includes('sse')) this.#transport = 'sse';
     this.#retryLater(code, text, refusal);
+  }
+
+  // Whether a 4000 may come from this client's own attempt given up within STALE_ATTEMPT_MS (each
+  // such attempt excuses one 4000): under a reconnect storm a server finishes handshakes late,
+  // and the late one replaces the newer connection. Another tab replacing this one for real is
+  // still final once these are used up, so two tabs never take turns for long.
+  #replacedByOwnAttempt(): boolean {
+    const since = Date.now() - STALE_ATTEMPT_MS;
+    this.#abandonedAt = this.#abandonedAt.filter((t) => t >= since);
+    if (this.#abandonedAt.length === 0) return false;
+    this.#abandonedAt.shift();
+    return true;
   }
 
   #retryLater(code: number, reason: string, refusal?: { status: number; retryAfterMs?: number }): void {

@@ -93,3 +93,34 @@ describe('an overloaded server answering 503 with Retry-After', () => {
     await client.close();
   });
 });
+
+describe('a server that finishes a handshake the client gave up on', () => {
+  test('the late handshake replacing the newer connection (4000) is retried, not taken as final', async () => {
+    const { startFakeServer, welcome } = await import('./fake-server.js');
+    const server = await startFakeServer();
+    try {
+      const client = new HeraldClient(server.url, { backoff: { minMs: 10, maxMs: 20 }, connectTimeoutMs: 300 });
+      void client.connect();
+      // The first attempt gets no welcome in time: the client gives up on it (the server was busy).
+      await server.nextConnection();
+      const second = await server.nextConnection();
+      second.send(welcome());
+      await waitForState(client, 'connected');
+      // The server now finishes the first handshake after all, which replaces the second connection.
+      const replaced = waitForState(client, 'disconnected');
+      second.socket.close(4000, 'replaced by a newer connection');
+      const change = await replaced;
+      assert.equal(change.code, 4000);
+      const third = await server.nextConnection();
+      third.send(welcome());
+      await waitForState(client, 'connected');
+      // A second 4000 with no attempt left to blame is another client taking over: final.
+      const closed = waitForState(client, 'closed');
+      third.socket.close(4000, 'replaced by a newer connection');
+      assert.equal((await closed).code, 4000);
+      assert.equal(client.closeInfo?.code, 4000);
+    } finally {
+      await server.close();
+    }
+  });
+});
