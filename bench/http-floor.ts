@@ -53,6 +53,10 @@ function heraldCommand(port: number): [string, string[]] {
   return commandFor({ target: 'herald', root, core: 0, logFile: '', nodeFlags: [] }, port);
 }
 
+// Thousands of registrations come from this one address: Herald's per-address register rate
+// limit (HERALD_REGISTER_RATE, 100/s by default) would refuse most of them, as in run.ts.
+const serverEnv = { HERALD_REGISTER_RATE: '0' };
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -73,7 +77,7 @@ async function drive(connections: HttpConnection[], count: number, body: () => s
 
 async function measureLayer(layer: Layer, logDir: string): Promise<{ usPerRequest: number; perSecond: number; delivered: number; expected: number }> {
   const port = await freePort();
-  const server = await startListening(layer.name, layer.command(port), port, { cwd: root, logFile: join(logDir, `${port}.log`) });
+  const server = await startListening(layer.name, layer.command(port), port, { cwd: root, logFile: join(logDir, `${port}.log`), env: serverEnv });
   const subscribers: RawSubscriber[] = [];
   try {
     const connections = await Promise.all(Array.from({ length: CONCURRENCY }, () => HttpConnection.open('127.0.0.1', port)));
@@ -81,6 +85,7 @@ async function measureLayer(layer: Layer, logDir: string): Promise<{ usPerReques
       await Promise.all(
         connections.slice(0, Math.min(CONCURRENCY, layer.users - i)).map(async (c, j) => {
           const res = await c.request({ method: 'POST', path: '/register', body: JSON.stringify({ user_id: i + j, topics: ['direct'] }) });
+          if (res.status !== 200) throw new Error(`POST /register answered ${res.status}: ${res.body.toString()}`);
           const { id } = JSON.parse(res.body.toString()) as { id: string };
           subscribers.push(await RawSubscriber.connect({ host: '127.0.0.1', port, path: `/ws/${id}`, localAddress: `127.0.0.${2 + ((i + j) % 8)}` }));
         }),

@@ -391,7 +391,9 @@ export class Hub {
   /** One user-addressed message to one of the user's sessions, if it is live in the topic. */
   #sendTo(s: Session, st: TopicState, o: Outgoing, touched: Session[]): number {
     if (!s.links.get(st.name)?.live) return 0;
-    return this.#send(s, this.framer(s, st.name)(o), 1, touched);
+    // No framer closure per message: a WebSocket's frame is the message's own, shared bytes.
+    const frame = s.protocol === 'sse' ? this.framer(s, st.name)(o) : o.frame(s.protocol);
+    return this.#send(s, frame, 1, touched);
   }
 
   /**

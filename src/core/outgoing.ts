@@ -41,7 +41,7 @@ export class Outgoing {
     // Join/leave events go to herald.v1 clients only.
     if (this.presence !== undefined) return protocol === 'herald.v1' ? (this.#v1 ??= textFrame(this.presence)) : EMPTY;
     if (protocol === 'plain') return (this.#plain ??= plainFrame(this.message));
-    if (protocol === 'herald.v1') return (this.#v1 ??= encodeFrame(Opcode.text, Buffer.from(this.json)));
+    if (protocol === 'herald.v1') return (this.#v1 ??= textFrame(this.json));
     throw new Error('SSE events are framed by the hub (Hub.framer): each carries its stream\'s resume token');
   }
 }
@@ -82,5 +82,5 @@ export function joinFrames(q: readonly Outgoing[], protocol: ProtocolName): Buff
 
 function plainFrame(m: Message): Buffer {
   if (m.kind === 'binary') return encodeFrame(Opcode.binary, Buffer.from(m.body, 'base64'));
-  return encodeFrame(Opcode.text, Buffer.from(m.body, 'utf8'));
+  return textFrame(m.body);
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Relay } from '../core/relay.js';
-import type { PublishInput, UserId } from '../core/message.js';
+import type { Message, PublishInput, UserId } from '../core/message.js';
 import { HeraldError } from '../errors.js';
 import { assertSafeUserId, publishItemSchema } from './schemas.js';
 
@@ -20,8 +20,7 @@ export const publishRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, {
   const okSchema = { type: 'object', properties: { id: { type: 'string' }, offset: { type: 'integer' }, degraded: { type: 'boolean' } } } as const;
 
   app.post<{ Body: PublishBody }>('/publish', { schema: { body: itemSchema, response: { 200: okSchema } } }, async (request) => {
-    const m = await relay.publish(toPublishInput(request.body));
-    return m.degraded ? { id: m.id, offset: m.offset, degraded: true } : { id: m.id, offset: m.offset };
+    return published(await relay.publish(toPublishInput(request.body)));
   });
 
   app.post<{ Body: { messages: unknown[] } }>(
@@ -33,29 +32,45 @@ export const publishRoutes: FastifyPluginAsync<{ relay: Relay }> = async (app, {
     },
     async (request) => {
       const validate = request.compileValidationSchema(itemSchema);
+      const items = request.body.messages;
+      // One answer per item, in place: no rejected promise per invalid item, no settled record per item.
+      const results: unknown[] = new Array(items.length);
+      const pending: Array<Promise<void>> = [];
       // Publishes start in array order, so one topic's messages keep their order.
-      const pending = request.body.messages.map((item, index) => {
+      for (let index = 0; index < items.length; index++) {
+        const item = items[index];
         if (!validate(item)) {
           const why = validate.errors?.[0];
-          return Promise.reject(new HeraldError('invalid_body', `messages[${index}]${why?.instancePath ?? ''} ${why?.message ?? 'is invalid'}`));
+          results[index] = new HeraldError('invalid_body', `messages[${index}]${why?.instancePath ?? ''} ${why?.message ?? 'is invalid'}`).toJSON();
+          continue;
         }
         try {
-          return relay.publish(toPublishInput(item as PublishBody));
+          pending.push(relay.publish(toPublishInput(item as PublishBody)).then(
+            (m) => {
+              results[index] = published(m);
+            },
+            (err: unknown) => {
+              results[index] = failed(err);
+            },
+          ));
         } catch (err) {
-          return Promise.reject(err);
+          results[index] = failed(err);
         }
-      });
-      const settled = await Promise.allSettled(pending);
-      return {
-        results: settled.map((r) => {
-          if (r.status === 'fulfilled') return r.value.degraded ? { id: r.value.id, offset: r.value.offset, degraded: true } : { id: r.value.id, offset: r.value.offset };
-          const e = r.reason instanceof HeraldError ? r.reason : new HeraldError('internal');
-          return e.toJSON();
-        }),
-      };
+      }
+      await Promise.all(pending);
+      return { results };
     },
   );
 };
+
+function published(m: Message & { degraded?: true }): { id: string; offset: number; degraded?: true } {
+  return m.degraded ? { id: m.id, offset: m.offset, degraded: true } : { id: m.id, offset: m.offset };
+}
+
+/** A batch item that failed: its catalog error (anything unexpected is `internal`). */
+function failed(err: unknown): { error: string; message: string } {
+  return (err instanceof HeraldError ? err : new HeraldError('internal')).toJSON();
+}
 
 /** Exactly one of message, data or binary. (On the hot path: no intermediate arrays.) */
 function toPublishInput(body: PublishBody): PublishInput {

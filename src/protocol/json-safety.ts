@@ -13,14 +13,13 @@ export function nestedDeeperThan(text: string, max: number): boolean {
   // Each level needs an opening bracket: a short text cannot be deep.
   if (text.length <= max) return false;
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22 /* " */) {
+      // Jump to the string's end (most of a message's text is in strings): a quote closes it
+      // unless an odd run of backslashes escapes it.
+      i = stringEnd(text, i);
+      if (i < 0) return false; // unterminated: JSON.parse refuses it
     } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
       if (++depth > max) return true;
     } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
@@ -28,6 +27,19 @@ export function nestedDeeperThan(text: string, max: number): boolean {
     }
   }
   return false;
+}
+
+/** Index of the quote that closes the string opened at `open`, or -1. */
+function stringEnd(text: string, open: number): number {
+  let from = open + 1;
+  for (;;) {
+    const q = text.indexOf('"', from);
+    if (q < 0) return -1;
+    let k = q - 1;
+    while (k > open && text.charCodeAt(k) === 0x5c /* \ */) k--;
+    if ((q - 1 - k) % 2 === 0) return q;
+    from = q + 1;
+  }
 }
 
 /** Names an untrusted value for an error message: its type, or a capped prefix of a string or number. */

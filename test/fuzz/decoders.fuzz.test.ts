@@ -51,4 +51,33 @@ describe('decoder fuzz', () => {
     );
     fc.assert(fc.property(deepJson, (text) => void decodeV1(text, 64)));
   });
+
+  it('nestedDeeperThan skips strings as a character-by-character scan would, on any text', () => {
+    // Quotes, runs of backslashes and brackets in every order, valid JSON or not.
+    const text = fc.array(fc.constantFrom('"', '\\', '\\\\', '[', ']', '{', '}', 'a', ','), { maxLength: 200 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: 12 }), (t, max) => {
+        assert.equal(nestedDeeperThan(t, max), scanDeeperThan(t, max), JSON.stringify(t));
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
+
+/** The plain scan: one character at a time, a backslash in a string skips the next one. */
+function scanDeeperThan(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > max) return true;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return false;
+}

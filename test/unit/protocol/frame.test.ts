@@ -36,3 +36,17 @@ describe('frame encoding', () => {
     assert.deepEqual(msgs.map((m) => (m.binary ? [...m.data] : m.data.toString())), ['héllo', 'wörld', [1, 2]]);
   });
 });
+
+describe('text frames', () => {
+  // textFrame writes the UTF-8 straight into the frame: each length form, and multi-byte characters.
+  for (const size of [0, 125, 126, 65535, 65536]) {
+    test(`a ${size}-byte text is the same frame encodeFrame makes`, () => {
+      const text = 'é'.repeat(Math.floor(size / 2)) + 'a'.repeat(size % 2);
+      const frame = textFrame(text);
+      assert.ok(frame.equals(encodeFrame(Opcode.text, Buffer.from(text, 'utf8'))));
+      const [m] = parse(frame);
+      assert.equal(m!.binary, false);
+      assert.equal(m!.data.toString('utf8'), text);
+    });
+  }
+});
