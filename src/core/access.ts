@@ -11,6 +11,8 @@ export interface AccessConfig {
   clientPublish: string[];
 }
 
+const NO_GRANTS: readonly string[] = Object.freeze([]);
+
 /** The process-wide rules; patterns without `{user}` compile once here. */
 export class AccessPolicy {
   readonly #config: AccessConfig;
@@ -29,7 +31,8 @@ export class AccessPolicy {
 
   /** The rights of one client: its registration's (or token's) topics and grants. */
   rights(user: UserId, topics: readonly string[], grants: readonly string[]): Rights {
-    return new Rights(this, String(user), topics, grants);
+    // Most clients have no grants: they share one empty list instead of each holding its own.
+    return new Rights(this, String(user), topics, grants.length === 0 ? NO_GRANTS : grants);
   }
 
   isPublic(topic: string): boolean {

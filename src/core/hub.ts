@@ -208,7 +208,8 @@ export class Hub {
     link.queue = NO_MESSAGES;
     link.queuedBytes = 0;
     link.live = true;
-    link.written = { offset: last === recovery.position ? seam : last.offset, epoch: last.epoch };
+    // Nothing written past where the link started: it shares that position (positions are never changed in place).
+    link.written = last === recovery.position && seam === last.offset ? last : { offset: last === recovery.position ? seam : last.offset, epoch: last.epoch };
     link.liveSince = this.#seq;
     st.pending.delete(session);
     st.live.add(session);

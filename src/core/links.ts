@@ -5,18 +5,24 @@ const FLAT_MAX = 16;
 
 /**
  * A session's topics and its Link in each, in the order they were joined. Most clients follow
- * one or a few topics, and a Map costs ~300 bytes even for one entry, so a small set is kept as
- * a flat [topic, link, topic, link, ...] array (~100 bytes for one) and only a large one as a Map.
+ * one topic, and a Map costs ~300 bytes even for one entry: a single topic is held in two
+ * fields (no array at all), a few in a flat [topic, link, topic, link, ...] array, many in a Map.
  */
 export class Links {
+  /** The only topic, while the session has held no more than one. */
+  #topic: string | undefined;
+  #link: Link | undefined;
   #flat: Array<string | Link> | undefined;
   #map: Map<string, Link> | undefined;
 
   get size(): number {
-    return this.#map ? this.#map.size : (this.#flat?.length ?? 0) / 2;
+    if (this.#map) return this.#map.size;
+    if (this.#flat) return this.#flat.length / 2;
+    return this.#topic === undefined ? 0 : 1;
   }
 
   get(topic: string): Link | undefined {
+    if (this.#topic === topic) return this.#link;
     if (this.#map) return this.#map.get(topic);
     const flat = this.#flat;
     if (!flat) return undefined;
@@ -35,7 +41,15 @@ export class Links {
     }
     const flat = this.#flat;
     if (!flat) {
-      this.#flat = [topic, link];
+      if (this.#topic === undefined || this.#topic === topic) {
+        this.#topic = topic;
+        this.#link = link;
+        return;
+      }
+      // A second topic: both move to the flat array.
+      this.#flat = [this.#topic, this.#link!, topic, link];
+      this.#topic = undefined;
+      this.#link = undefined;
       return;
     }
     for (let i = 0; i < flat.length; i += 2) {
@@ -56,6 +70,11 @@ export class Links {
   }
 
   delete(topic: string): boolean {
+    if (this.#topic === topic) {
+      this.#topic = undefined;
+      this.#link = undefined;
+      return true;
+    }
     if (this.#map) return this.#map.delete(topic);
     const flat = this.#flat;
     if (!flat) return false;
@@ -71,6 +90,7 @@ export class Links {
 
   /** The topics, in join order (a copy: safe to change the links while iterating it). */
   topics(): string[] {
+    if (this.#topic !== undefined) return [this.#topic];
     if (this.#map) return [...this.#map.keys()];
     const flat = this.#flat;
     const out: string[] = [];

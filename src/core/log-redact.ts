@@ -9,14 +9,27 @@ export function clientTag(id: string): string {
   return createHash('sha256').update(id).digest('hex').slice(0, 12);
 }
 
-/** Paths whose next segment is a registration id. */
-const idSegment = /^(\/(?:ws|sse|register)\/)([^/?#]+)/;
+/** Routes whose next path segment is a registration id. */
+const idRoutes = new Set(['ws', 'sse', 'register']);
+/**
+ * The first two path segments, as the router reads them: after the scheme and authority of an
+ * absolute-form target (`GET http://host/ws/ID`), the route name possibly percent-encoded (`%77s`).
+ */
+const idSegment = /^((?:[a-z][a-z\d+.-]*:\/\/[^/?#]*)?\/([^/?#]*)\/)([^/?#]+)/i;
+
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 /** A request URL fit for a log: the id in /ws/:id (and kin) hashed, the query string's values dropped. */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   let path = q < 0 ? url : url.slice(0, q);
-  path = path.replace(idSegment, (_m, prefix: string, id: string) => `${prefix}${clientTag(id)}`);
+  path = path.replace(idSegment, (m, prefix: string, route: string, id: string) => (idRoutes.has(decoded(route)) ? `${prefix}${clientTag(id)}` : m));
   if (q < 0) return path;
   const names = url
     .slice(q + 1)

@@ -87,7 +87,9 @@ export class Session {
     this.rights = rights;
     this.id = id;
     this.userId = userId;
-    this.userKey = String(userId);
+    const key = String(userId);
+    // The rights name the same user: one string for both (a numeric id's String() is a new one each time).
+    this.userKey = key === rights.user ? rights.user : key;
     this.protocol = protocol;
     this.#limits = limits;
     transport.attach(this);

@@ -246,26 +246,48 @@ export function webSocketUpgrades(app: FastifyInstance, relay: Relay, verify: To
     app.routing(req, res);
   }
 
+  /**
+   * Runs `then` once no earlier answer is being written on this connection: an upgrade pipelined
+   * behind a keep-alive request is parsed while that request's answer still owns the socket.
+   * Taking the socket then interleaves two answers, and a second ServerResponse on it throws
+   * (ERR_HTTP_SOCKET_ASSIGNED) inside the server's 'upgrade' listener, which ends the process.
+   */
+  function whenIdle(socket: Duplex, then: () => void): void {
+    const answering = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!answering) {
+      then();
+      return;
+    }
+    // 'close': that answer was written (or its socket closed); another queued answer may follow.
+    answering.once('close', () => {
+      if (!socket.destroyed) whenIdle(socket, then);
+    });
+  }
+
+  function dispatch(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const isEndpoint = path === '/ws' || (path.startsWith('/ws/') && registrationIdOf(path) !== undefined);
+    if (!isEndpoint || req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
+      throughFastify(req, socket);
+      return;
+    }
+    // Before anything else: a refusal must cost as little as possible.
+    const wait = admission.refusal();
+    if (stopped || wait !== undefined) {
+      relay.stats.refused('overloaded');
+      answerRaw(socket, stopped ? shuttingDown() : new HeraldError('overloaded'), { 'Retry-After': wait ?? 1 });
+      return;
+    }
+    const query = q < 0 ? undefined : new URLSearchParams(url.slice(q + 1));
+    setUp(req, socket, head, path, query).catch((err: unknown) => refuse(socket, err, req));
+  }
+
   return {
     onUpgrade(req, socket, head) {
       socket.on('error', onEarlySocketError);
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      const path = q < 0 ? url : url.slice(0, q);
-      const isEndpoint = path === '/ws' || (path.startsWith('/ws/') && registrationIdOf(path) !== undefined);
-      if (!isEndpoint || req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
-        throughFastify(req, socket);
-        return;
-      }
-      // Before anything else: a refusal must cost as little as possible.
-      const wait = admission.refusal();
-      if (stopped || wait !== undefined) {
-        relay.stats.refused('overloaded');
-        answerRaw(socket, stopped ? shuttingDown() : new HeraldError('overloaded'), { 'Retry-After': wait ?? 1 });
-        return;
-      }
-      const query = q < 0 ? undefined : new URLSearchParams(url.slice(q + 1));
-      setUp(req, socket, head, path, query).catch((err: unknown) => refuse(socket, err, req));
+      whenIdle(socket, () => dispatch(req, socket, head));
     },
     stop() {
       stopped = true;

@@ -254,6 +254,50 @@ export function engineContract(name: string, factory: EngineFactory, options: Co
         assert.equal(await e.registry.get('no-such-id'), undefined, 'update never creates');
       });
 
+      it('stores copies: what get() returns or was given can change without touching what is stored', async () => {
+        const e = await node({ registrationTtlMs: 60_000 });
+        const topics = ['a', 'b'];
+        const reg = registration(5, topics);
+        const quiet = registration(6);
+        await e.registry.create(reg, lim(10));
+        await e.registry.create(quiet, lim(10));
+        topics.push('given-then-changed');
+        const held = ['a', 'b'];
+        await e.registry.setHeld(reg.id, held);
+        held.push('given-then-changed');
+        await e.registry.setHeld(reg.id, ['a', 'b']); // stored again, unchanged
+        const got = (await e.registry.get(reg.id))!;
+        got.topics.push('x');
+        got.grants.push('y');
+        got.held!.push('z');
+        got.cursors.t = { offset: 1, epoch: 'E' };
+        const again = (await e.registry.get(reg.id))!;
+        assert.deepEqual([again.topics, again.grants, again.held, again.cursors], [['a', 'b'], [], ['a', 'b'], {}]);
+        await e.registry.update(reg.id, { topics: ['c'], grants: ['g.*'] });
+        await e.registry.saveCursors(reg.id, { c: { offset: 2, epoch: 'E' } });
+        const changed = (await e.registry.get(reg.id))!;
+        assert.deepEqual([changed.topics, changed.grants, changed.held, changed.cursors], [['c'], ['g.*'], ['a', 'b'], { c: { offset: 2, epoch: 'E' } }], 'held stays apart from the topics it equalled');
+        const other = (await e.registry.get(quiet.id))!;
+        assert.deepEqual([other.topics, other.grants, other.held, other.cursors], [['news'], [], undefined, {}], 'another registration is untouched');
+      });
+
+      it('a user down to one registration again is still counted at the limit', async () => {
+        const e = await node({ registrationTtlMs: 60_000 });
+        const a = registration(9);
+        const b = registration(9);
+        await e.registry.create(a, lim(2));
+        await e.registry.create(b, lim(2));
+        await e.registry.delete(a.id);
+        await e.registry.markConnected(b.id);
+        await assert.rejects(e.registry.create(registration(9), lim(1)), (err: unknown) => err instanceof HeraldError && err.code === 'too_many_registrations');
+        const c = registration(9);
+        assert.deepEqual(await e.registry.create(c, lim(2)), {}, 'one place was free');
+        await e.registry.markDisconnected(b.id);
+        assert.deepEqual(await e.registry.create(registration(9), lim(2)), { evicted: c.id }, 'c was seen before b disconnected');
+        assert.equal((await e.registry.deleteUser('9')).length, 2);
+        assert.deepEqual(await e.registry.create(registration(9), lim(1)), {}, 'every place is free again');
+      });
+
       it('counts registrations', async () => {
         const e = await node({ registrationTtlMs: 60_000 });
         const regs = [registration(1), registration(2), registration(3)];

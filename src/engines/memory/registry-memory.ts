@@ -2,20 +2,72 @@ import { HeraldError } from '../../errors.js';
 import type { StreamPosition } from '../../core/message.js';
 import type { CursorSave, Registration, RegistrationLimits, Registry, RightsUpdate } from '../registry.js';
 
-interface Entry {
-  reg: Registration;
-  connected: boolean;
+/**
+ * One stored registration and its bookkeeping in one object of fixed shape: an idle client is
+ * mostly this record, so it holds no wrapper, no optional field added later (which would give it
+ * an out-of-object property array) and no empty list of its own (see NONE, NO_CURSORS).
+ */
+class Entry {
+  readonly id: string;
+  readonly userId: Registration['userId'];
+  readonly createdAt: number;
+  topics: readonly string[];
+  grants: readonly string[];
+  held: readonly string[] | undefined;
+  cursors: Readonly<Record<string, StreamPosition>>;
+  connected = false;
   /** A tick of the registry's clock when it was created, connected or disconnected: eviction takes the oldest. */
   lastSeen: number;
   /** When an unconnected registration expires (ms since epoch). */
   expiresAt: number;
+
+  constructor(reg: Registration, lastSeen: number, expiresAt: number) {
+    this.id = reg.id;
+    this.userId = reg.userId;
+    this.createdAt = reg.createdAt;
+    this.topics = list(reg.topics);
+    this.grants = list(reg.grants);
+    this.held = reg.held && sameOr(reg.held, this.topics);
+    this.cursors = cursorsOf(reg.cursors);
+    this.lastSeen = lastSeen;
+    this.expiresAt = expiresAt;
+  }
+
+  /** What crosses the engine boundary is a copy, as it would be from Redis (cheaper than structuredClone). */
+  registration(): Registration {
+    const out: Registration = { id: this.id, userId: this.userId, topics: [...this.topics], grants: [...this.grants], cursors: { ...this.cursors }, createdAt: this.createdAt };
+    if (this.held) out.held = [...this.held];
+    return out;
+  }
+}
+
+/** Shared by every entry without grants, topics or cursors (never changed: entries replace, not edit). */
+const NONE: readonly string[] = Object.freeze([]);
+const NO_CURSORS: Readonly<Record<string, StreamPosition>> = Object.freeze({});
+
+function list(items: readonly string[]): readonly string[] {
+  return items.length === 0 ? NONE : [...items];
+}
+
+function same(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
+}
+
+/** The held topics are most often the registration's topics: then they share its list. */
+function sameOr(held: readonly string[], topics: readonly string[]): readonly string[] {
+  return same(held, topics) ? topics : list(held);
+}
+
+function cursorsOf(cursors: Readonly<Record<string, StreamPosition>>): Readonly<Record<string, StreamPosition>> {
+  for (const topic in cursors) if (Object.hasOwn(cursors, topic)) return { ...cursors };
+  return NO_CURSORS;
 }
 
 /** Registrations in this process's memory, swept when unconnected for the TTL. */
 export class MemoryRegistry implements Registry {
   readonly #entries = new Map<string, Entry>();
-  /** Registration ids per user (the per-user limit and its eviction). */
-  readonly #perUser = new Map<string, Set<string>>();
+  /** Registration ids per user (the per-user limit and its eviction): the id itself while there is one (most users), a Set beyond. */
+  readonly #perUser = new Map<string, string | Set<string>>();
   readonly #ttlMs: number;
   /** Revoked users (DELETE /users/:user): tokens issued up to `at` (seconds) are refused until `until` (ms). */
   readonly #revoked = new Map<string, { at: number; until: number }>();
@@ -33,24 +85,24 @@ export class MemoryRegistry implements Registry {
     const user = String(reg.userId);
     const old = this.#entries.get(reg.id);
     if (old) this.#remove(reg.id, old);
-    const mine = this.#perUser.get(user);
+    const mine = idsOf(this.#perUser.get(user));
     let evicted: string | undefined;
-    if (mine && mine.size >= limits.perUser) {
+    if (mine.length >= limits.perUser) {
       evicted = this.#leastRecent(mine);
-      if (evicted === undefined) throw new HeraldError('too_many_registrations', `Every one of user ${user}'s ${mine.size} registrations is connected (HERALD_MAX_REGISTRATIONS_PER_USER=${limits.perUser}); close or unregister one first.`);
+      if (evicted === undefined) throw new HeraldError('too_many_registrations', `Every one of user ${user}'s ${mine.length} registrations is connected (HERALD_MAX_REGISTRATIONS_PER_USER=${limits.perUser}); close or unregister one first.`);
     }
     if (evicted === undefined && this.#entries.size >= limits.total) throw new HeraldError('registrations_full', `Herald holds ${this.#entries.size} registrations (HERALD_MAX_REGISTRATIONS=${limits.total}): unregister clients, or raise the limit.`);
     if (evicted !== undefined) this.#remove(evicted, this.#entries.get(evicted)!);
-    this.#entries.set(reg.id, { reg: copy(reg), connected: false, lastSeen: ++this.#clock, expiresAt: Date.now() + this.#ttlMs });
+    this.#entries.set(reg.id, new Entry(reg, ++this.#clock, Date.now() + this.#ttlMs));
     const ids = this.#perUser.get(user);
-    if (ids) ids.add(reg.id);
-    else this.#perUser.set(user, new Set([reg.id]));
+    if (ids === undefined) this.#perUser.set(user, reg.id);
+    else if (typeof ids === 'string') this.#perUser.set(user, new Set([ids, reg.id]));
+    else ids.add(reg.id);
     return evicted === undefined ? {} : { evicted };
   }
 
   async get(id: string): Promise<Registration | undefined> {
-    const e = this.#live(id);
-    return e && copy(e.reg);
+    return this.#live(id)?.registration();
   }
 
   async delete(id: string): Promise<boolean> {
@@ -63,20 +115,21 @@ export class MemoryRegistry implements Registry {
   async update(id: string, change: RightsUpdate): Promise<Registration | undefined> {
     const e = this.#live(id);
     if (!e) return undefined;
-    if (change.topics) e.reg.topics = [...change.topics];
-    if (change.grants) e.reg.grants = [...change.grants];
-    if (change.held) e.reg.held = [...change.held];
-    return copy(e.reg);
+    if (change.topics) e.topics = list(change.topics);
+    if (change.grants) e.grants = list(change.grants);
+    if (change.held) e.held = sameOr(change.held, e.topics);
+    return e.registration();
   }
 
   async setHeld(id: string, topics: string[]): Promise<void> {
     const e = this.#live(id);
-    if (e) e.reg.held = [...topics];
+    // Every connection stores them again, most often unchanged: then no new list.
+    if (e && !(e.held && same(topics, e.held))) e.held = sameOr(topics, e.topics);
   }
 
   async saveCursors(id: string, cursors: Record<string, StreamPosition>): Promise<void> {
     const e = this.#live(id);
-    if (e) e.reg.cursors = { ...cursors };
+    if (e) e.cursors = cursorsOf(cursors);
   }
 
   saveManyCursors(entries: ReadonlyArray<CursorSave>): Promise<Array<PromiseSettledResult<void>>> {
@@ -101,7 +154,7 @@ export class MemoryRegistry implements Registry {
   }
 
   async deleteUser(user: string): Promise<string[]> {
-    const ids = [...(this.#perUser.get(user) ?? [])];
+    const ids = idsOf(this.#perUser.get(user));
     for (const id of ids) this.#remove(id, this.#entries.get(id)!);
     return ids;
   }
@@ -131,7 +184,7 @@ export class MemoryRegistry implements Registry {
   }
 
   /** The user's least recently seen registration without a socket, if any. */
-  #leastRecent(ids: Set<string>): string | undefined {
+  #leastRecent(ids: readonly string[]): string | undefined {
     let best: string | undefined;
     let bestSeen = Infinity;
     for (const id of ids) {
@@ -155,15 +208,15 @@ export class MemoryRegistry implements Registry {
 
   #remove(id: string, e: Entry): void {
     this.#entries.delete(id);
-    const user = String(e.reg.userId);
+    const user = String(e.userId);
     const ids = this.#perUser.get(user);
-    if (ids?.delete(id) && ids.size === 0) this.#perUser.delete(user);
+    if (ids === id) this.#perUser.delete(user);
+    else if (typeof ids === 'object' && ids.delete(id) && ids.size === 1) this.#perUser.set(user, ids.values().next().value!);
   }
 }
 
-/** What crosses the engine boundary is a copy, as it would be from Redis (cheaper than structuredClone). */
-function copy(reg: Registration): Registration {
-  const out: Registration = { id: reg.id, userId: reg.userId, topics: [...reg.topics], grants: [...reg.grants], cursors: { ...reg.cursors }, createdAt: reg.createdAt };
-  if (reg.held) out.held = [...reg.held];
-  return out;
+/** A user's registration ids (a copy: removing them changes the index). */
+function idsOf(ids: string | Set<string> | undefined): string[] {
+  if (ids === undefined) return [];
+  return typeof ids === 'string' ? [ids] : [...ids];
 }
