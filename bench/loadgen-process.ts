@@ -15,6 +15,7 @@ import type {
   SteadyCommand,
   UnicastCommand,
 } from './loadgen-protocol.js';
+import type { StormCommand, StormResult } from './storm-protocol.js';
 
 export class LoadgenProcess {
   readonly pid: number;
@@ -79,6 +80,13 @@ export class LoadgenProcess {
   async deliver(cmd: FanoutCommand | UnicastCommand | SteadyCommand): Promise<DeliveryResult> {
     const reply = await this.#send(cmd);
     if (reply.type !== 'delivery') throw new Error(`expected delivery, got ${reply.type}`);
+    return reply.result;
+  }
+
+  /** One command of the reconnect-storm scenario (bench/storm.ts). */
+  async storm(cmd: StormCommand): Promise<StormResult> {
+    const reply = await this.#send(cmd);
+    if (reply.type !== 'storm') throw new Error(`expected storm, got ${reply.type}`);
     return reply.result;
   }
 

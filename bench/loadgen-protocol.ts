@@ -1,4 +1,5 @@
 // The IPC conversation between bench/run.ts and the load generator child process.
+import type { StormCommand, StormResult } from './storm-protocol.js';
 // run.ts reads both processes' CPU before a command and after its reply, so every command is
 // one measurement window.
 
@@ -65,6 +66,7 @@ export type LoadCommand =
   | FanoutCommand
   | UnicastCommand
   | SteadyCommand
+  | StormCommand
   | CloseCommand;
 
 /** What a delivery phase observed. */
@@ -110,4 +112,5 @@ export type LoadReply =
   | { readonly type: 'connect'; readonly result: ConnectResult }
   | { readonly type: 'delivery'; readonly result: DeliveryResult }
   | { readonly type: 'closed' }
+  | { readonly type: 'storm'; readonly result: StormResult }
   | { readonly type: 'error'; readonly message: string };

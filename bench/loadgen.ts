@@ -10,6 +10,7 @@ import { RawSseSubscriber } from './raw-sse-client.js';
 import { RawSubscriber } from './raw-ws-client.js';
 import { openConnections, runRequests, type HttpConnection } from './raw-http-client.js';
 import { LatencyRecorder } from './latency-recorder.js';
+import { StormFleet } from './storm-fleet.js';
 import type {
   ConnectCommand,
   ConnectResult,
@@ -306,8 +307,19 @@ async function steady(cmd: SteadyCommand): Promise<DeliveryResult> {
   return tally(before, () => publishes, publishes, httpErrors, windowMs);
 }
 
+// The reconnect-storm scenario's clients (bench/storm.ts), made on its first command.
+let fleet: StormFleet | null = null;
+
 async function handle(cmd: LoadCommand): Promise<LoadReply> {
   switch (cmd.type) {
+    case 'storm-setup':
+    case 'storm-publish':
+    case 'storm-ready':
+    case 'storm-arm':
+    case 'storm-await':
+    case 'storm-settle':
+      fleet ??= new StormFleet(host, port);
+      return { type: 'storm', result: await fleet.handle(cmd) };
     case 'register':
       return { type: 'register', result: await register(cmd) };
     case 'connect':
@@ -319,6 +331,8 @@ async function handle(cmd: LoadCommand): Promise<LoadReply> {
     case 'steady':
       return { type: 'delivery', result: await steady(cmd) };
     case 'close':
+      fleet?.close();
+      fleet = null;
       for (const sub of subscribers) sub.destroy();
       subscribers = [];
       ids = [];

@@ -42,13 +42,38 @@ export const metricInfo = {
   machineCpuPct: { label: 'whole machine CPU, all cores (100 % per core)', unit: '%', lowerIsBetter: true, digits: 0 },
   othersCpuPct: { label: 'CPU of processes the benchmark did not start', unit: '%', lowerIsBetter: true, digits: 0 },
   stealPct: { label: 'CPU stolen by the hypervisor', unit: '%', lowerIsBetter: true, digits: 0 },
+  // storm scenario: N clients, the node restarted on the same port, all reconnect at once.
+  recoveryMs: { label: 'storm: node listening again -> last client recovered', unit: 'ms', lowerIsBetter: true, digits: 0 },
+  reconnectP50Ms: { label: 'storm: per-client time to recover after the node listens, p50', unit: 'ms', lowerIsBetter: true, digits: 0 },
+  reconnectP99Ms: { label: 'storm: per-client time to recover after the node listens, p99', unit: 'ms', lowerIsBetter: true, digits: 0 },
+  gaveUp: { label: 'storm: clients that stopped for good (a final close code, e.g. 4000 replaced)', unit: '', lowerIsBetter: true, digits: 0 },
+  notRecovered: { label: 'storm: clients not recovered by the deadline', unit: '', lowerIsBetter: true, digits: 0 },
+  downMs: { label: 'storm: signal sent -> new node listening', unit: 'ms', lowerIsBetter: true, digits: 0 },
+  shutdownMs: { label: 'storm: signal sent -> old node exited', unit: 'ms', lowerIsBetter: true, digits: 0 },
+  reconnects: { label: 'storm: connections welcomed by the new node', unit: '', lowerIsBetter: true, digits: 0 },
+  attempts: { label: 'storm: connection attempts (from the signal on)', unit: '', lowerIsBetter: true, digits: 0 },
+  attemptsPerClient: { label: 'storm: connection attempts per client', unit: '', lowerIsBetter: true, digits: 1 },
+  refused503: { label: 'storm: attempts answered 503', unit: '', lowerIsBetter: false, digits: 0 },
+  refusedOther: { label: 'storm: attempts answered another status', unit: '', lowerIsBetter: true, digits: 0 },
+  failedTcp: { label: 'storm: attempts with no HTTP answer (node down)', unit: '', lowerIsBetter: true, digits: 0 },
+  serverUsPerReconnect: { label: 'storm: new node CPU from listening to the last recovery, per reconnect', unit: 'µs', lowerIsBetter: true, digits: 0 },
+  steadyServerCpuPct: { label: 'storm: node CPU before the restart (publishes only)', unit: '%', lowerIsBetter: true, digits: 0 },
+  serverPeakRssMiB: { label: 'storm: new node peak RSS (VmHWM)', unit: 'MiB', lowerIsBetter: true, digits: 1 },
+  redisUsedMemoryMiB: { label: 'storm: Redis used_memory after the storm', unit: 'MiB', lowerIsBetter: true, digits: 1 },
+  lostWithNode: { label: 'storm: deliveries owed for messages the stopped node answered 200 but never wrote (memory engine: gone with it, not in lost)', unit: '', lowerIsBetter: true, digits: 0 },
+  duplicates: { label: 'deliveries a client saw twice', unit: '', lowerIsBetter: true, digits: 0 },
+  outOfOrder: { label: 'deliveries a client saw after a later one', unit: '', lowerIsBetter: true, digits: 0 },
+  unconfirmedDelivered: { label: 'storm: delivered messages whose publish got no 200 (published after all)', unit: '', lowerIsBetter: false, digits: 0 },
+  publishRetries: { label: 'storm: publish attempts retried (node down or refusing)', unit: '', lowerIsBetter: true, digits: 0 },
+  listenOverflows: { label: 'storm: kernel listen-queue overflows, whole machine (connections dropped before accept)', unit: '', lowerIsBetter: true, digits: 0 },
+  synRetransmits: { label: 'storm: SYNs sent again, whole machine', unit: '', lowerIsBetter: true, digits: 0 },
 } as const;
 
 export type MetricName = keyof typeof metricInfo;
 export type Metrics = Partial<Record<MetricName, number>>;
 
 /** Metrics whose worst run matters more than their median (a loss in any run is a loss). */
-export const worstCaseMetrics: readonly MetricName[] = ['lost', 'unexpected', 'orderMismatches', 'httpErrors', 'closedSockets'];
+export const worstCaseMetrics: readonly MetricName[] = ['lost', 'unexpected', 'orderMismatches', 'httpErrors', 'closedSockets', 'notRecovered', 'gaveUp', 'duplicates', 'outOfOrder', 'lostWithNode'];
 
 export function formatMetric(name: MetricName, value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';

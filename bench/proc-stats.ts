@@ -93,3 +93,25 @@ export function machineCpu(): MachineCpu {
   const busy = user + nice + system + irq + softirq;
   return { busyUs: toUs(busy), stealUs: toUs(steal), totalUs: toUs(busy + idle + iowait + steal) };
 }
+
+/**
+ * The kernel's TCP counters of the whole machine (/proc/net/netstat, TcpExt): how often a listen
+ * queue overflowed (a connection was dropped before the server could accept it) and how many SYNs
+ * were sent again. Machine-wide: the neighbours on a shared VM count too.
+ */
+export interface TcpCounters {
+  readonly listenOverflows: number;
+  readonly synRetransmits: number;
+}
+
+export function tcpCounters(): TcpCounters {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'latin1').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = (lines[0] ?? '').trim().split(/\s+/);
+    const values = (lines[1] ?? '').trim().split(/\s+/).map(Number);
+    const get = (name: string): number => values[names.indexOf(name)] ?? Number.NaN;
+    return { listenOverflows: get('ListenOverflows'), synRetransmits: get('TCPSynRetrans') };
+  } catch {
+    return { listenOverflows: Number.NaN, synRetransmits: Number.NaN };
+  }
+}

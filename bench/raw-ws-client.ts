@@ -29,6 +29,19 @@ export interface SubscriberOptions {
   readonly capture?: boolean;
   readonly timeoutMs?: number;
   readonly onMessage?: MessageListener;
+  /** Offered in Sec-WebSocket-Protocol (e.g. herald.v1); none: the plain protocol. */
+  readonly protocol?: string;
+  /** Called once when the connection is gone, whoever closed it. */
+  readonly onClose?: (subscriber: RawSubscriber) => void;
+}
+
+/** An upgrade that was answered with another status than 101 (0: no HTTP answer at all). */
+export class HandshakeError extends Error {
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super(message);
+    this.status = status;
+  }
 }
 
 export class RawSubscriber implements FrameSink {
@@ -46,7 +59,7 @@ export class RawSubscriber implements FrameSink {
   readonly #parser: FrameParser;
   readonly #onMessage: MessageListener | undefined;
 
-  private constructor(socket: Socket, capture: boolean, onMessage: MessageListener | undefined) {
+  private constructor(socket: Socket, capture: boolean, onMessage: MessageListener | undefined, onClose: SubscriberOptions['onClose']) {
     this.#socket = socket;
     this.#parser = new FrameParser(this, capture);
     this.#onMessage = onMessage;
@@ -55,6 +68,7 @@ export class RawSubscriber implements FrameSink {
     });
     socket.on('close', () => {
       this.closed = true;
+      onClose?.(this);
     });
   }
 
@@ -65,7 +79,7 @@ export class RawSubscriber implements FrameSink {
       let subscriber: RawSubscriber | null = null;
       let pending: Buffer | null = null;
       let upgraded = false;
-      const timer = setTimeout(() => fail(new Error(`upgrade of ${options.path} timed out`)), options.timeoutMs ?? 15_000);
+      const timer = setTimeout(() => fail(new Error(`upgrade of ${options.path.replace(/\?.*/, '')} timed out`)), options.timeoutMs ?? 15_000);
       const fail = (err: Error): void => {
         clearTimeout(timer);
         socket.destroy();
@@ -82,7 +96,7 @@ export class RawSubscriber implements FrameSink {
         const head = buf.toString('latin1', 0, end);
         const status = head.slice(9, 12);
         if (status !== '101') {
-          fail(new Error(`upgrade of ${options.path} answered ${head.split('\r\n')[0] ?? '?'}`));
+          fail(new HandshakeError(`upgrade of ${options.path.replace(/\?.*/, '')} answered ${head.split('\r\n')[0] ?? '?'}`, Number(status) || 0));
           return;
         }
         const expected = createHash('sha1').update(key + GUID).digest('base64');
@@ -94,7 +108,7 @@ export class RawSubscriber implements FrameSink {
         clearTimeout(timer);
         upgraded = true;
         socket.off('error', fail);
-        const sub = new RawSubscriber(socket, options.capture ?? false, options.onMessage);
+        const sub = new RawSubscriber(socket, options.capture ?? false, options.onMessage, options.onClose);
         subscriber = sub;
         resolve(sub);
         if (end + 4 < buf.length) sub.#parser.feed(buf.subarray(end + 4));
@@ -121,6 +135,7 @@ export class RawSubscriber implements FrameSink {
         socket.write(
           `GET ${options.path} HTTP/1.1\r\nHost: ${options.host}:${options.port}\r\n` +
             `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
+            (options.protocol === undefined ? '' : `Sec-WebSocket-Protocol: ${options.protocol}\r\n`) +
             'Sec-WebSocket-Version: 13\r\n\r\n',
         );
       });

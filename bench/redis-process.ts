@@ -66,3 +66,30 @@ export async function startRedis(core: number | null, timeoutMs = 10_000): Promi
   await stop();
   throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`);
 }
+
+/** One field of Redis's INFO (e.g. used_memory), read over a bare socket; NaN when unreadable. */
+export function redisInfoField(port: number, field: string, timeoutMs = 2000): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    let text = '';
+    const done = (value: number): void => {
+      socket.destroy();
+      resolve(value);
+    };
+    socket.setTimeout(timeoutMs, () => done(Number.NaN));
+    socket.once('error', () => done(Number.NaN));
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      // A bulk string: $LEN\r\n<body>\r\n
+      const header = /^\$(\d+)\r\n/.exec(text);
+      if (header === null) {
+        if (text.startsWith('-')) done(Number.NaN);
+        return;
+      }
+      if (text.length < header[0].length + Number(header[1])) return;
+      const match = new RegExp(`\\r\\n${field}:(\\d+)\\r\\n`).exec(text);
+      done(match ? Number(match[1]) : Number.NaN);
+    });
+    socket.once('connect', () => socket.write('INFO memory\r\n'));
+  });
+}

@@ -22,6 +22,43 @@ const charts: readonly Chart[] = [
   { title: 'Connect: server CPU per connection (lower is better)', metric: 'serverUsPerConnection', scenario: 'idle', namePrefix: 'connect' },
   { title: 'Cluster: deliveries per second, one Herald vs two sharing Redis', metric: 'throughput', scenario: 'cluster' },
   { title: 'Cluster: CPU per delivery of the first node (lower is better)', metric: 'serverUsPerDelivery', scenario: 'cluster' },
+  { title: 'Reconnect storm: node listening again -> last client recovered (lower is better)', metric: 'recoveryMs', scenario: 'storm' },
+  { title: 'Reconnect storm: new node CPU per reconnect (lower is better)', metric: 'serverUsPerReconnect', scenario: 'storm' },
+];
+
+// The storm scenario's figures, in a table of their own (they share few columns with the others).
+const stormMetrics: readonly MetricName[] = [
+  'connections',
+  'recoveryMs',
+  'notRecovered',
+  'gaveUp',
+  'reconnectP50Ms',
+  'reconnectP99Ms',
+  'downMs',
+  'shutdownMs',
+  'attempts',
+  'attemptsPerClient',
+  'refused503',
+  'refusedOther',
+  'failedTcp',
+  'listenOverflows',
+  'synRetransmits',
+  'reconnects',
+  'serverUsPerReconnect',
+  'serverCpuPct',
+  'steadyServerCpuPct',
+  'serverPeakRssMiB',
+  'redisUsedMemoryMiB',
+  'loadgenCpuPct',
+  'publishes',
+  'deliveries',
+  'lost',
+  'lostWithNode',
+  'duplicates',
+  'outOfOrder',
+  'unexpected',
+  'unconfirmedDelivered',
+  'publishRetries',
 ];
 
 const colors: Record<Target, string> = { herald: '#2563eb', baseline: '#9ca3af' };
@@ -84,11 +121,34 @@ function barChart(chart: Chart, cases: readonly CaseSummary[]): string {
   );
 }
 
+function stormTable(report: BenchReport): string {
+  const cases = report.summary.filter((c) => c.scenario === 'storm');
+  if (cases.length === 0) return '';
+  const head = `<tr><th>case</th><th>runs</th>${stormMetrics.map((m) => `<th>${escape(metricInfo[m].label)}</th>`).join('')}</tr>`;
+  const rows = cases.map((c) => {
+    const m = c.medians.herald ?? {};
+    const cells = stormMetrics.map((name) => {
+      const bad = ['lost', 'duplicates', 'outOfOrder', 'notRecovered', 'gaveUp'].includes(name) && (m[name] ?? 0) > 0;
+      return `<td${bad ? ' class="bad"' : ''}>${escape(formatMetric(name, m[name]))}</td>`;
+    });
+    return `<tr><td>${escape(c.name)}</td><td>${c.runs.herald ?? 0}</td>${cells.join('')}</tr>`;
+  });
+  return (
+    '<h2>Reconnect storm (medians; lost, duplicates, out of order and not recovered are the worst run)</h2>' +
+    '<p>One Herald node (core 0) under N clients (load generator, core 1), each holding one room; publishes to the rooms ' +
+    'go on throughout and are retried while the node is down. The node is stopped (SIGTERM, then SIGKILL in the same case) and ' +
+    'started on the same port; a client has recovered when the new node sent it <code>recovered</code> for its room. ' +
+    'SDK: HeraldClient with its default backoff (500 ms doubling to 30 s, full jitter); no backoff: raw herald.v1 sockets ' +
+    'that reconnect at once. Memory engine: connection tokens; Redis: registrations.</p>' +
+    `<table>${head}${rows.join('')}</table>`
+  );
+}
+
 function caseTable(report: BenchReport): string {
   const head = `<tr><th>case</th><th>target</th><th>runs</th>${tableMetrics
     .map((m) => `<th>${escape(metricInfo[m].label)}</th>`)
     .join('')}</tr>`;
-  const body = report.summary.flatMap((c) => {
+  const body = report.summary.filter((c) => c.scenario !== 'storm').flatMap((c) => {
     if (c.skipped !== undefined) return [`<tr><td>${escape(c.name)}</td><td colspan="${tableMetrics.length + 2}">skipped: ${escape(c.skipped)}</td></tr>`];
     const lines: string[] = [];
     for (const target of ['herald', 'baseline'] as const) {
@@ -134,6 +194,7 @@ ${report.options.runs} run(s), medians${report.options.quick ? ' · <b>--quick</
 ${figures}
 <h2>All cases (medians; loss counters are the worst run)</h2>
 ${caseTable(report)}
+${stormTable(report)}
 ${errors}
 </body></html>
 `;

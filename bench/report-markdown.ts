@@ -10,6 +10,7 @@ const headline: Record<CaseSummary['scenario'], readonly MetricName[]> = {
   latency: ['p50Ms', 'p99Ms', 'maxMs', 'messagesPerWrite'],
   idle: ['rssPerConnectionKiB', 'serverUsPerConnection'],
   cluster: ['throughput', 'serverUsPerDelivery'],
+  storm: ['recoveryMs', 'reconnectP99Ms', 'serverUsPerReconnect'],
 };
 
 function cell(name: MetricName, m: Metrics | undefined): string | null {
@@ -50,13 +51,34 @@ function clusterTable(cases: readonly CaseSummary[]): string[] {
   return lines;
 }
 
+/** The storm scenario (Herald only): recovery after a restart under N clients, a table of its own. */
+export function stormTable(cases: readonly CaseSummary[]): string[] {
+  if (cases.length === 0) return [];
+  const f = (name: MetricName, m: Metrics | undefined): string => formatMetric(name, m?.[name]);
+  const lines = [
+    '',
+    '| storm case | all recovered after (node listening -> last) | per client p50 · p99 | attempts / client · 503s · no answer | listen-queue overflows (machine) | node CPU / reconnect · CPU % | node peak RSS · Redis used | down (signal -> listening) | lost · dup · out of order (of deliveries); gone with a memory node | load gen CPU |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const c of cases) {
+    const m = c.medians.herald;
+    const notBack = (m?.notRecovered ?? 0) > 0 ? ` (**${f('notRecovered', m)} not recovered**)` : '';
+    lines.push(
+      `| ${c.name} | ${f('recoveryMs', m)}${notBack} | ${f('reconnectP50Ms', m)} · ${f('reconnectP99Ms', m)} | ${f('attemptsPerClient', m)} · ${f('refused503', m)} · ${f('failedTcp', m)} | ${f('listenOverflows', m)} | ` +
+        `${f('serverUsPerReconnect', m)} · ${f('serverCpuPct', m)} | ${f('serverPeakRssMiB', m)} · ${f('redisUsedMemoryMiB', m)} | ${f('downMs', m)} | ` +
+        `${f('lost', m)} · ${f('duplicates', m)} · ${f('outOfOrder', m)} (of ${f('deliveries', m)}); ${f('lostWithNode', m)} | ${f('loadgenCpuPct', m)} |`,
+    );
+  }
+  return lines;
+}
+
 export function renderMarkdown(report: BenchReport): string {
   const lines = [
     '| case | Herald (median) | baseline (median) | Herald / baseline | lost H / B | load gen CPU H / B |',
     '|---|---|---|---|---|---|',
   ];
   for (const c of report.summary) {
-    if (c.scenario === 'cluster') continue;
+    if (c.scenario === 'cluster' || c.scenario === 'storm') continue;
     if (c.skipped !== undefined) {
       lines.push(`| ${c.name} | skipped: ${c.skipped} | | | | |`);
       continue;
@@ -68,5 +90,6 @@ export function renderMarkdown(report: BenchReport): string {
     lines.push(`| ${c.name} | ${describe(c, h) || '–'} | ${describe(c, b) || '–'} | ${ratio(c)} | ${lost} | ${loadgen} |`);
   }
   lines.push(...clusterTable(report.summary.filter((c) => c.scenario === 'cluster')));
+  lines.push(...stormTable(report.summary.filter((c) => c.scenario === 'storm')));
   return `${lines.join('\n')}\n`;
 }

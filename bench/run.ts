@@ -10,8 +10,10 @@ import { openFileLimit } from './proc-stats.js';
 import { Progress } from './progress.js';
 import { LoadgenProcess } from './loadgen-process.js';
 import { heraldBuilt, startServer, type RunningServer, type Target } from './servers.js';
-import { fullScale, quickScale, runScenario, scenarioNames, type Scale, type ScenarioName } from './scenarios.js';
+import { fullScale, quickScale, runScenario, scenarioNames, type CaseResult, type Scale, type ScenarioName } from './scenarios.js';
 import { cluster } from './cluster.js';
+import { storm, stormEngines, stormKinds, stormSignals, type StormEngine, type StormSignal } from './storm.js';
+import type { StormClientKind } from './storm-protocol.js';
 import { machineInfo, sourceInfo, summarize, type BenchReport, type RunRecord } from './report.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown } from './report-markdown.js';
@@ -28,6 +30,10 @@ interface Options {
   nodeFlags: string[];
   fanoutSizes?: number[];
   idleSizes?: number[];
+  stormClients?: number;
+  stormEngines?: StormEngine[];
+  stormKinds?: StormClientKind[];
+  stormSignals?: StormSignal[];
   render?: string;
 }
 
@@ -39,6 +45,14 @@ function positiveInt(raw: string): number {
 
 function sizeList(raw: string): number[] {
   return raw.split(',').map((part) => positiveInt(part.trim()));
+}
+
+function oneOf<T extends string>(allowed: readonly T[]): (raw: string) => T[] {
+  return (raw) => {
+    const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const item of list) if (!(allowed as readonly string[]).includes(item)) throw new InvalidArgumentError(`"${item}": choose from ${allowed.join(', ')}`);
+    return list as T[];
+  };
 }
 
 function scenarioList(raw: string): ScenarioName[] {
@@ -58,17 +72,22 @@ function parseOptions(argv: string[]): Options {
         'Each server runs pinned to core 0, the load generator to core 1; server CPU is read from /proc/PID/stat.\n' +
         'The cluster scenario (Herald only) starts a throwaway redis-server and compares one Herald node on\n' +
         'core 0 with two (cores 0 and 1) sharing it, plus the memory engine on core 0; Redis and the load\n' +
-        'generator are not pinned there (see BENCHMARKS.md).',
+        'generator are not pinned there (see BENCHMARKS.md). The storm scenario (Herald only) restarts one node\n' +
+        'under N connected clients (SDK with backoff, raw with none; memory and Redis engines) and times their return.',
     )
     .option('--quick', 'small sizes, seconds per scenario (what the smoke test runs)', false)
     .option('--scenarios <list>', `comma-separated: ${scenarioNames.join(', ')}`, scenarioList, [...scenarioNames])
     .option('--runs <n>', 'runs of every scenario; the report shows medians (default 3, 1 with --quick)', positiveInt)
     .option('--target <which>', 'herald, baseline or both', 'both')
     .option('--out <dir>', 'where latest.json, report.html and logs go', join(root, 'bench', 'results'))
-    .option('--max-minutes <n>', 'stop starting new scenarios after this long', positiveInt, 15)
+    .option('--max-minutes <n>', 'stop starting new scenarios after this long', positiveInt, 30)
     .option('--node-flags <flags>', 'extra node flags for both servers, space-separated (e.g. "--cpu-prof")', '')
     .option('--fanout-sizes <list>', 'subscriber counts of the fan-out scenario (default 1000,5000,10000)', sizeList)
     .option('--idle-sizes <list>', 'connection counts of the idle scenario, cumulative (default 10000,100000)', sizeList)
+    .option('--storm-clients <n>', 'clients of the storm scenario (default 10000; 300 with --quick)', positiveInt)
+    .option('--storm-engines <list>', `storm scenario engines (default ${stormEngines.join(',')})`, oneOf(stormEngines))
+    .option('--storm-kinds <list>', `storm scenario clients: sdk (HeraldClient, its backoff), raw (no backoff) (default ${stormKinds.join(',')})`, oneOf(stormKinds))
+    .option('--storm-signals <list>', `how the storm scenario stops its node, in order (default ${stormSignals.join(',')})`, oneOf(stormSignals))
     .option('--render <json>', 'run nothing: re-render report.html and summary.md (into --out) from a saved report JSON')
     .addHelpText(
       'after',
@@ -85,6 +104,10 @@ function parseOptions(argv: string[]): Options {
     nodeFlags: string;
     fanoutSizes?: number[];
     idleSizes?: number[];
+    stormClients?: number;
+    stormEngines?: StormEngine[];
+    stormKinds?: StormClientKind[];
+    stormSignals?: StormSignal[];
     render?: string;
   }>();
   if (!['herald', 'baseline', 'both'].includes(o.target)) program.error(`--target must be herald, baseline or both, got "${o.target}"`);
@@ -98,6 +121,10 @@ function parseOptions(argv: string[]): Options {
     nodeFlags: o.nodeFlags.split(' ').filter(Boolean),
     ...(o.fanoutSizes !== undefined ? { fanoutSizes: o.fanoutSizes } : {}),
     ...(o.idleSizes !== undefined ? { idleSizes: o.idleSizes } : {}),
+    ...(o.stormClients !== undefined ? { stormClients: o.stormClients } : {}),
+    ...(o.stormEngines !== undefined ? { stormEngines: o.stormEngines } : {}),
+    ...(o.stormKinds !== undefined ? { stormKinds: o.stormKinds } : {}),
+    ...(o.stormSignals !== undefined ? { stormSignals: o.stormSignals } : {}),
     ...(o.render !== undefined ? { render: o.render } : {}),
   };
 }
@@ -116,31 +143,45 @@ async function runOne(
   const logFile = join(options.out, 'logs', `${target}-${scenario}-run${run}.log`);
   let server: RunningServer | null = null;
   let loadgen: LoadgenProcess | null = null;
-  const timeoutMs = (options.quick ? 60 : 300) * 1000;
+  // The storm scenario sets up N clients four times and restarts a node twice each time.
+  const timeoutMs = (scenario === 'storm' ? (options.quick ? 150 : 1200) : options.quick ? 60 : 300) * 1000;
   let timer: NodeJS.Timeout | undefined;
   const base = options.quick ? quickScale : fullScale;
   const scale: Scale = {
     ...base,
     fanoutSizes: options.fanoutSizes ?? base.fanoutSizes,
     idleSizes: options.idleSizes ?? base.idleSizes,
+    stormClients: options.stormClients ?? base.stormClients,
   };
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${scenario} on ${target} took longer than ${timeoutMs / 1000} s`)), timeoutMs);
   });
   timeout.catch(() => undefined); // raced below; cleared before it fires when all goes well
-  if (scenario === 'cluster') {
+  if (scenario === 'cluster' || scenario === 'storm') {
     // Its own processes (Redis, one or two Herald nodes, a load generator per layout).
     const owned = new Set<{ stop(): Promise<void> }>();
     const track = (p: { stop(): Promise<void> }): void => {
       owned.add(p);
       live.add(p);
     };
-    const ctx = { root, logDir: join(options.out, 'logs'), run, nodeFlags: options.nodeFlags, scale, progress: (t: string) => progress.phase(t), track };
+    const ctx = {
+      root,
+      logDir: join(options.out, 'logs'),
+      run,
+      nodeFlags: options.nodeFlags,
+      scale,
+      progress: (t: string) => progress.phase(t),
+      track,
+      ...(options.stormEngines ? { engines: options.stormEngines } : {}),
+      ...(options.stormKinds ? { kinds: options.stormKinds } : {}),
+      ...(options.stormSignals ? { signals: options.stormSignals } : {}),
+    };
+    const done: CaseResult[] = [];
     try {
-      return { run, target, scenario, cases: await Promise.race([cluster(ctx), timeout]) };
+      return { run, target, scenario, cases: await Promise.race([scenario === 'cluster' ? cluster(ctx) : storm(ctx, done), timeout]) };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      return { run, target, scenario, cases: [], error: `${target} ${scenario} run ${run}: ${message}` };
+      return { run, target, scenario, cases: [...done], error: `${target} ${scenario} run ${run}: ${message}` };
     } finally {
       clearTimeout(timer);
       progress.phase('stopping');
@@ -210,7 +251,8 @@ async function main(): Promise<number> {
   const deadline = Date.now() + options.maxMinutes * 60_000;
   // The cluster scenario measures Herald layouts only (one vs two nodes on Redis), and the naive
   // baseline has no SSE: no baseline for either.
-  const targetsOf = (scenario: ScenarioName): Target[] => (scenario === 'cluster' || scenario === 'fanout-sse' ? targets.filter((t) => t === 'herald') : targets);
+  // The storm scenario restarts Herald under its clients, which the baseline cannot resume.
+  const targetsOf = (scenario: ScenarioName): Target[] => (scenario === 'cluster' || scenario === 'fanout-sse' || scenario === 'storm' ? targets.filter((t) => t === 'herald') : targets);
   const steps = options.scenarios.reduce((n, s) => n + targetsOf(s).length, 0);
   const progress = new Progress(options.runs * steps);
   const records: RunRecord[] = [];

@@ -6,7 +6,7 @@ import type { LoadgenProcess } from './loadgen-process.js';
 import { deliveryCounters, type RunningServer } from './servers.js';
 import { deliveryMetrics, perWrite, type Metrics } from './metrics.js';
 
-export const scenarioNames = ['fanout', 'fanout-sse', 'unicast', 'latency', 'idle', 'cluster'] as const;
+export const scenarioNames = ['fanout', 'fanout-sse', 'unicast', 'latency', 'idle', 'cluster', 'storm'] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 /** How big each scenario is: the full run, or --quick (seconds, for the smoke test). */
@@ -26,6 +26,15 @@ export interface Scale {
   /** The cluster scenario (bench/cluster.ts): subscribers in total, publishes in its burst. */
   readonly clusterSubscribers: number;
   readonly clusterPublishes: number;
+  /** The reconnect-storm scenario (bench/storm.ts): clients, rooms they are spread over, publishes/s to the rooms. */
+  readonly stormClients: number;
+  readonly stormRooms: number;
+  readonly stormRate: number;
+  /** Deadline of each storm phase (setup, shutdown, restart, settle) and of the recovery itself. */
+  readonly stormPhaseMs: number;
+  readonly stormRecoveryMs: number;
+  /** Publishing goes on this long after the last client recovered, before the tally. */
+  readonly stormTailMs: number;
   readonly payloadBytes: number;
   readonly concurrency: number;
   readonly idleTimeoutMs: number;
@@ -46,6 +55,12 @@ export const fullScale: Scale = {
   idleSizes: [10_000, 100_000],
   clusterSubscribers: 5000,
   clusterPublishes: 300,
+  stormClients: 10_000,
+  stormRooms: 100,
+  stormRate: 200,
+  stormPhaseMs: 120_000,
+  stormRecoveryMs: 180_000,
+  stormTailMs: 2000,
   payloadBytes: 64,
   concurrency: 16,
   idleTimeoutMs: 5000,
@@ -66,6 +81,12 @@ export const quickScale: Scale = {
   idleSizes: [1000],
   clusterSubscribers: 300,
   clusterPublishes: 50,
+  stormClients: 300,
+  stormRooms: 10,
+  stormRate: 50,
+  stormPhaseMs: 20_000,
+  stormRecoveryMs: 30_000,
+  stormTailMs: 500,
   payloadBytes: 64,
   concurrency: 16,
   idleTimeoutMs: 5000,
@@ -273,5 +294,8 @@ export function runScenario(name: ScenarioName, ctx: ScenarioContext): Promise<C
     case 'cluster':
       // Several servers and a Redis: bench/cluster.ts starts its own processes (run.ts calls it).
       return Promise.reject(new Error('the cluster scenario is run by bench/cluster.ts, not against one server'));
+    case 'storm':
+      // Restarts its node and starts Redis: bench/storm.ts owns its processes (run.ts calls it).
+      return Promise.reject(new Error('the storm scenario is run by bench/storm.ts, not against one server'));
   }
 }

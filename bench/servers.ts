@@ -19,6 +19,10 @@ export interface ServerSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** Extra `herald serve` flags (e.g. --redis-url, --node-id); Herald only. */
   readonly args?: readonly string[];
+  /** Listen on this port (a restart on the same port); default: a free one. */
+  readonly port?: number;
+  /** Called with the PID as soon as the process is spawned, before it listens. */
+  readonly onSpawned?: (pid: number) => void;
 }
 
 export interface RunningServer {
@@ -26,6 +30,8 @@ export interface RunningServer {
   readonly pid: number;
   readonly port: number;
   stop(): Promise<void>;
+  /** Sends `signal` to this process (by its PID) and resolves once it has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /** Whether Herald has been built (npm run build) so it can be benchmarked. */
@@ -66,11 +72,11 @@ export function commandFor(spec: ServerSpec, port: number): [string, string[]] {
 }
 
 export async function startServer(spec: ServerSpec, timeoutMs = 20_000): Promise<RunningServer> {
-  const port = await freePort();
+  const port = spec.port ?? (await freePort());
   // The load generator registers thousands of clients from one address: no register rate limit
   // (an environment variable, which older Herald builds being compared simply ignore).
   const env = spec.target === 'herald' ? { HERALD_REGISTER_RATE: '0', ...spec.env } : spec.env;
-  const running = await startListening(spec.target, commandFor(spec, port), port, { cwd: spec.root, logFile: spec.logFile, env, timeoutMs });
+  const running = await startListening(spec.target, commandFor(spec, port), port, { cwd: spec.root, logFile: spec.logFile, env, timeoutMs, ...(spec.onSpawned ? { onSpawned: spec.onSpawned } : {}) });
   return { ...running, target: spec.target };
 }
 
@@ -82,8 +88,8 @@ export async function startListening(
   name: string,
   [command, args]: [string, string[]],
   port: number,
-  options: { cwd: string; logFile: string; env?: Readonly<Record<string, string>>; timeoutMs?: number },
-): Promise<{ pid: number; port: number; stop: () => Promise<void>; exited: Promise<void> }> {
+  options: { cwd: string; logFile: string; env?: Readonly<Record<string, string>>; timeoutMs?: number; onSpawned?: (pid: number) => void },
+): Promise<{ pid: number; port: number; stop: () => Promise<void>; kill: (signal: NodeJS.Signals) => Promise<void>; exited: Promise<void> }> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const log = createWriteStream(options.logFile);
   const child = spawn(command, args, {
@@ -95,6 +101,7 @@ export async function startListening(
   child.stderr?.pipe(log);
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${name}`);
+  options.onSpawned?.(pid);
   let exited: string | null = null;
   // Resolves when the process is gone, whoever ended it (the chaos run signals it by PID).
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -105,7 +112,13 @@ export async function startListening(
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      if (res.status === 200) return { pid, port, stop: () => stopChild(child), exited: gone };
+      if (res.status === 200) {
+        const kill = (signal: NodeJS.Signals): Promise<void> => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          return gone;
+        };
+        return { pid, port, stop: () => stopChild(child), kill, exited: gone };
+      }
     } catch {
       // not listening yet
     }

@@ -39,12 +39,17 @@ export class Backoff {
     return this.#attempt;
   }
 
-  /** The delay before the next attempt (ms); each call grows the ceiling. */
-  next(): number {
+  /**
+   * The delay before the next attempt (ms); each call grows the ceiling. `floorMs` (a server's
+   * `Retry-After`) is waited first and the jittered delay added on top, so clients the server
+   * turned away together do not all come back at the same moment.
+   */
+  next(floorMs = 0): number {
     const { minMs, maxMs, factor, random } = this.#options;
     const ceiling = Math.min(maxMs, minMs * factor ** this.#attempt);
     this.#attempt++;
-    return Math.round(minMs + random() * (ceiling - minMs));
+    const floor = floorMs > 0 && Number.isFinite(floorMs) ? floorMs : 0;
+    return Math.round(floor + minMs + random() * (ceiling - minMs));
   }
 
   reset(): void {

@@ -11,13 +11,18 @@ export type Transport = 'websocket' | 'sse';
 /** Where the connection stands. `closed` is final: the client never reconnects from it. */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
 
-/** A state change; `code`/`reason` say why a connection ended, `retryInMs` when the next try is. */
+/**
+ * A state change; `code`/`reason` say why a connection ended, `retryInMs` when the next try is,
+ * and `status` the HTTP status that refused a connection attempt (503 when the server is
+ * overloaded), where the platform shows it: Node, and SSE over fetch; not browsers' WebSocket.
+ */
 export interface StateChange {
   state: ConnectionState;
   previous: ConnectionState;
   code?: number;
   reason?: string;
   retryInMs?: number;
+  status?: number;
 }
 
 /** What the server said when the connection opened: this registration's id, user and topics. */

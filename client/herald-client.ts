@@ -28,6 +28,12 @@ const DEFAULTS = { requestTimeoutMs: 10_000, connectTimeoutMs: 10_000 };
 const MIN_REFRESH_GAP_MS = 1_000;
 /** A device clock this close to a fresh token's `iat` is trusted to time its expiry. */
 const CLOCK_TRUST_MS = 5_000;
+/**
+ * A connection attempt given up before its welcome may still reach an overloaded server later
+ * and replace the connection that followed it (4000): for this long, such a 4000 is taken for
+ * the client's own stale attempt and retried, once per attempt given up.
+ */
+const STALE_ATTEMPT_MS = 60_000;
 /** setTimeout fires at once past 2^31 - 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -94,6 +100,8 @@ export class HeraldClient {
   #lastEventId: string | undefined;
   /** The current WebSocket attempt reached its welcome (a refused one falls back to SSE). */
   #opened = false;
+  /** When recent attempts were given up before their welcome (at most a few kept). */
+  #abandonedAt: number[] = [];
 
   constructor(target: string | HeraldClientConfig, options: HeraldClientOptions = {}) {
     const config: HeraldClientConfig = typeof target === 'string' ? { ...options, url: target } : { ...options, ...target };
@@ -289,7 +297,11 @@ export class HeraldClient {
     }
     this.#socket = socket;
     let lastError = '';
-    this.#connectTimer = setTimeout(() => this.#drop(socket, `no welcome within ${this.#options.connectTimeoutMs} ms`), this.#options.connectTimeoutMs);
+    this.#connectTimer = setTimeout(() => {
+      // The server may still finish this handshake later (it was queued, not refused).
+      this.#abandonedAt = [...this.#abandonedAt.slice(-7), Date.now()];
+      this.#drop(socket, `no welcome within ${this.#options.connectTimeoutMs} ms`);
+    }, this.#options.connectTimeoutMs);
     socket.onopen = () => {
       if (socket.protocol !== SUBPROTOCOL) this.#drop(socket, `the server did not accept ${SUBPROTOCOL} (got ${JSON.stringify(socket.protocol)})`);
     };
@@ -570,24 +582,44 @@ export class HeraldClient {
     this.#requests.rejectAll(new HeraldError('disconnected', `the connection closed (${code} ${reason || describeCloseCode(code)})`));
     if (this.#state === 'closed') return;
     const text = reason || describeCloseCode(code);
+    if (code === CloseCode.replaced && this.#replacedByOwnAttempt()) {
+      this.#retryLater(code, `${text} (probably by an attempt of this client that timed out; reconnecting)`);
+      return;
+    }
     if (isFinalCloseCode(code)) {
       this.#finish({ code, reason: text }, code === CloseCode.unregistered ? 'unregistered' : 'replaced');
       return;
     }
-    const final = finalHandshakeFailure(reason);
+    const refusal = socket.refusal;
+    const final = finalHandshakeFailure(refusal ? `Unexpected server response: ${refusal.status}` : reason);
     if (final) {
       this.#finish({ code, reason: text }, final);
       return;
     }
-    // Refused before it ever opened (a proxy that breaks WebSockets): receive over SSE instead.
-    if (!this.#opened && this.#transports.includes('sse')) this.#transport = 'sse';
-    this.#retryLater(code, text);
+    // An overloaded server (503, 429) is busy, not refusing WebSockets: back off and ask again,
+    // no sooner than its Retry-After. Refused before it ever opened for another reason (a proxy
+    // that breaks WebSockets, often with 502): receive over SSE instead.
+    const busy = refusal !== undefined && (refusal.status === 503 || refusal.status === 429);
+    if (!this.#opened && !busy && this.#transports.includes('sse')) this.#transport = 'sse';
+    this.#retryLater(code, text, refusal);
   }
 
-  #retryLater(code: number, reason: string): void {
+  // Whether a 4000 may come from this client's own attempt given up within STALE_ATTEMPT_MS (each
+  // such attempt excuses one 4000): under a reconnect storm a server finishes handshakes late,
+  // and the late one replaces the newer connection. Another tab replacing this one for real is
+  // still final once these are used up, so two tabs never take turns for long.
+  #replacedByOwnAttempt(): boolean {
+    const since = Date.now() - STALE_ATTEMPT_MS;
+    this.#abandonedAt = this.#abandonedAt.filter((t) => t >= since);
+    if (this.#abandonedAt.length === 0) return false;
+    this.#abandonedAt.shift();
+    return true;
+  }
+
+  #retryLater(code: number, reason: string, refusal?: { status: number; retryAfterMs?: number }): void {
     for (const entry of this.#subscriptions.values()) entry.control.resubscribing();
-    const retryInMs = this.#backoff.next();
-    this.#setState({ state: 'disconnected', code, reason, retryInMs });
+    const retryInMs = this.#backoff.next(refusal?.retryAfterMs);
+    this.#setState({ state: 'disconnected', code, reason, retryInMs, ...(refusal ? { status: refusal.status } : {}) });
     this.#reconnectTimer = setTimeout(() => void this.#open(), retryInMs);
   }
 
@@ -635,8 +667,8 @@ export class HeraldClient {
         this.#lastFrameAt = Date.now();
         this.#onSseEvent(stream, type, data, id);
       },
-      onEnd: (reason, status) => {
-        if (stream === this.#sse) this.#onSseEnd(reason, status);
+      onEnd: (reason, status, retryAfterMs) => {
+        if (stream === this.#sse) this.#onSseEnd(reason, status, retryAfterMs);
       },
     });
     this.#sse = stream;
@@ -689,7 +721,7 @@ export class HeraldClient {
     for (const topic of joined) this.#subscriptions.get(topic)?.control.subscribed();
   }
 
-  #onSseEnd(reason: string, status?: number): void {
+  #onSseEnd(reason: string, status?: number, retryAfterMs?: number): void {
     this.#sse = null;
     clearTimeout(this.#connectTimer);
     if (this.#state === 'closed') return;
@@ -698,7 +730,7 @@ export class HeraldClient {
     if (status === 400) return this.#finish({ code: 0, reason }, 'bad_request');
     // Not even SSE got through (the server may have been down, not WebSockets refused): try a WebSocket again next.
     if (this.#state !== 'connected' && this.#transports.includes('websocket')) this.#transport = 'websocket';
-    this.#retryLater(CloseCode.abnormal, reason);
+    this.#retryLater(CloseCode.abnormal, reason, status === undefined ? undefined : { status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
 
   // Topics changed while receiving over SSE: a new stream with the new list, from where this one stands.

@@ -11,5 +11,7 @@ export type { BackoffOptions } from './backoff.js';
 export { CloseCode, describeCloseCode, isFinalCloseCode } from './close-codes.js';
 export { Emitter } from './emitter.js';
 export type { Listener } from './emitter.js';
-export type { SocketFactory, SocketLike } from './socket.js';
+export { wsSocketFactory } from './socket.js';
+export type { Refusal, SocketFactory, SocketLike, WsOptions } from './socket.js';
+export { parseRetryAfter } from './retry-after.js';
 export type { JsonValue, Position } from './wire.js';

@@ -1,14 +1,18 @@
 // Server-Sent Events for the SDK's receive-only fallback: the browser's EventSource where
 // there is one, else (Node) a fetch-based reader. The client runs its own reconnects (with
 // backoff and `?last_event_id=`), so a stream here ends at its first error.
+import { parseRetryAfter } from './retry-after.js';
 
 /** What a stream reports to its client. */
 export interface SseHandlers {
   onOpen(): void;
   /** One event: its name (`message` when unnamed), data and id (undefined when it had none). */
   onEvent(type: string, data: string, id: string | undefined): void;
-  /** The stream ended or failed; `status` is the HTTP status of a refused request, where known. */
-  onEnd(reason: string, status?: number): void;
+  /**
+   * The stream ended or failed; `status` is the HTTP status of a refused request, where known,
+   * and `retryAfterMs` its `Retry-After` (fetch only: EventSource hides both).
+   */
+  onEnd(reason: string, status?: number, retryAfterMs?: number): void;
 }
 
 export interface SseStream {
@@ -65,11 +69,11 @@ function eventSourceStream(es: EventSourceLike, h: SseHandlers): SseStream {
 function fetchStream(url: string, h: SseHandlers): SseStream {
   const abort = new AbortController();
   let ended = false;
-  const end = (reason: string, status?: number): void => {
+  const end = (reason: string, status?: number, retryAfterMs?: number): void => {
     if (ended) return;
     ended = true;
     abort.abort();
-    h.onEnd(reason, status);
+    h.onEnd(reason, status, retryAfterMs);
   };
   void (async () => {
     let response: Response;
@@ -81,7 +85,7 @@ function fetchStream(url: string, h: SseHandlers): SseStream {
     }
     if (response.status !== 200 || !response.body) {
       const body = await response.text().catch(() => '');
-      end(`the server answered ${response.status}: ${body.slice(0, 200)}`, response.status);
+      end(`the server answered ${response.status}: ${body.slice(0, 200)}`, response.status, parseRetryAfter(response.headers.get('retry-after')));
       return;
     }
     h.onOpen();

@@ -24,3 +24,11 @@ test('backoff: bad options throw at construction', () => {
   assert.throws(() => new Backoff({ minMs: 10, maxMs: 5 }), /maxMs/);
   assert.throws(() => new Backoff({ factor: 0.5 }), /factor/);
 });
+
+test('backoff: a floor (a server\'s Retry-After) is waited first, the jittered delay on top', () => {
+  const backoff = new Backoff({ minMs: 100, maxMs: 1000, random: () => 0.5 });
+  assert.equal(backoff.next(2000), 2100);
+  assert.equal(backoff.next(2000), 2150);
+  assert.equal(backoff.next(0), 250);
+  assert.equal(backoff.next(Number.NaN), 450);
+});
