@@ -13,6 +13,12 @@ import { decodeMessage, encodeHead } from './message-codec.js';
 import { decodePresenceEvent } from './presence-redis.js';
 import { publishScript } from './publish-script.js';
 
+/**
+ * How long a fence may take to come back. Generous: a node busy with a reconnect storm reads its
+ * subscriber late, and a join that fails here closes the client (which comes back into the storm).
+ */
+const FENCE_TIMEOUT_MS = 10_000;
+
 export type EngineLog = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
 export interface RedisBrokerOptions {
@@ -162,10 +168,15 @@ export class RedisBroker implements Broker {
         setImmediate(() => {
           this.#fenceBatch.delete(topic);
           const token = `${this.#idPrefix}.${++this.#fenceCounter}`;
+          // Timers run before the loop reads its sockets: after a long turn (a reconnect storm)
+          // the timer would fire with the echo already waiting unread. The verdict waits for
+          // the next check phase, after those reads.
           const timer = setTimeout(() => {
-            this.#fences.delete(token);
-            reject(new HeraldError('engine_unavailable', `The engine (Redis) did not echo a fence on topic ${topic} in time; retry shortly.`));
-          }, 3_000);
+            setImmediate(() => {
+              if (!this.#fences.delete(token)) return;
+              reject(new HeraldError('engine_unavailable', `The engine (Redis) did not echo a fence on topic ${topic} in time; retry shortly.`));
+            });
+          }, FENCE_TIMEOUT_MS);
           this.#fences.set(token, () => {
             clearTimeout(timer);
             resolve();
