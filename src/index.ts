@@ -152,7 +152,7 @@ export async function createHerald(options: HeraldOptions = {}): Promise<Embedde
       return { id: m.id, offset: m.offset };
     },
     listen(listenOptions = {}) {
-      return app.listen({ port: listenOptions.port ?? config.port, host: listenOptions.host ?? config.host });
+      return app.listen({ port: listenOptions.port ?? config.port, host: listenOptions.host ?? config.host, backlog: 65_535 });
     },
     close: () => herald.close(),
   };

@@ -8,7 +8,11 @@ const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_m, c: string
 const hostForUrl = (host: string): string => (host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host);
 const loopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
+/** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn; see docs/operations.md). */
+const LISTEN_BACKLOG = 65_535;
+
 /** `herald serve`: every setting as a flag, and the same name as a HERALD_* variable. */
+
 export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description('run the Herald server (memory engine unless --redis-url is given)')
@@ -47,7 +51,10 @@ async function serve(raw: Record<string, string | undefined>): Promise<void> {
   const herald = await buildApp(config, { logger: log });
   try {
     // Fastify logs one "Server listening" line per address; Herald logs its own line below.
-    await quietly(log, () => herald.app.listen({ port: config.port, host: config.host }));
+    // A restarted node meets all its clients at once: Node's default accept queue (511) overflowed
+    // tens of thousands of times per 10,000-client storm, and each dropped SYN waits for the
+    // client kernel's retransmit (1 s, 3 s, 7 s...). The kernel caps this at net.core.somaxconn.
+    await quietly(log, () => herald.app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     await herald.close();
