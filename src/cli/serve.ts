@@ -12,7 +12,6 @@ const loopback = (host: string): boolean => host === 'localhost' || host === '::
 const LISTEN_BACKLOG = 65_535;
 
 /** `herald serve`: every setting as a flag, and the same name as a HERALD_* variable. */
-
 export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description('run the Herald server (memory engine unless --redis-url is given)')
