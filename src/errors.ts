@@ -29,6 +29,7 @@ export const errorCatalog = {
   too_many_publish_topics: { status: 429, message: 'This client published to more distinct topics this minute than HERALD_CLIENT_PUBLISH_TOPICS allows.' },
   too_many_connections: { status: 503, message: 'This process has reached HERALD_MAX_CONNECTIONS; try another node or later.' },
   overloaded: { status: 503, message: 'This node is overloaded (a reconnect storm?): retry after the seconds in Retry-After, with backoff and jitter.' },
+  shutting_down: { status: 503, message: 'This node is shutting down and keeps nothing after it exits (memory engine): publish again to another node or once it is back.' },
   engine_unavailable: { status: 503, message: 'The engine (Redis) is unreachable; retry shortly.' },
   internal: { status: 500, message: 'Internal error; see the server log.' },
   // herald.v1 request errors (sent in `error` frames, the connection stays up)

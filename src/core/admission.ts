@@ -34,12 +34,20 @@ export class Admission {
   readonly #timer: ReturnType<typeof setInterval> | undefined;
   #tick = performance.now();
   #pending = 0;
+  #late = false;
+  #ticked = false;
 
   constructor(limits: AdmissionLimits) {
     this.#limits = limits;
     if (limits.overloadDelayMs > 0) {
       this.#timer = setInterval(() => {
-        this.#tick = performance.now();
+        const now = performance.now();
+        // A tick that comes late saw a turn run past the delay before it (in this same phase,
+        // which its own measure cannot see): what waits in the coming poll phase waited too.
+        // (The first tick measures nothing: the node was starting.)
+        this.#late = this.#ticked && now - this.#tick - TICK_MS > limits.overloadDelayMs;
+        this.#ticked = true;
+        this.#tick = now;
       }, TICK_MS);
       this.#timer.unref();
     }
@@ -47,7 +55,7 @@ export class Admission {
 
   /** Undefined when one more connection may be set up now; otherwise the seconds to tell the client to wait. */
   refusal(): number | undefined {
-    if (this.#pending >= this.#limits.maxPendingConnects || this.lagMs() > this.#limits.overloadDelayMs) {
+    if (this.#pending >= this.#limits.maxPendingConnects || this.#late || this.lagMs() > this.#limits.overloadDelayMs) {
       return RETRY_MIN_S + Math.floor(Math.random() * (RETRY_SPREAD_S + 1));
     }
     return undefined;

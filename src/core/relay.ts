@@ -76,6 +76,7 @@ export class Relay {
   /** Rights changes and revocations heard lately, for connections accepted before they came. */
   readonly #recent = new RecentChanges();
   #localCounter = 0;
+  #shuttingDown = false;
   #savingCursors = false;
 
   constructor(engine: Engine, config: Config, log: Logger, stats: RelayStats) {
@@ -317,6 +318,7 @@ export class Relay {
    * and `degraded` says so: other nodes and later recovery will not see it.
    */
   async publish(input: PublishInput): Promise<Message & { degraded?: true }> {
+    if (this.#shuttingDown && this.engine.name === 'memory') throw new HeraldError('shutting_down');
     let m: Message;
     try {
       m = await this.engine.broker.publish(input);
@@ -518,8 +520,14 @@ export class Relay {
     if (this.#cursorTimer) clearInterval(this.#cursorTimer);
   }
 
-  /** Closes every socket with 1001 so clients reconnect elsewhere. */
+  /**
+   * Closes every socket with 1001 so clients reconnect elsewhere, after writing what the hub
+   * still holds for them. On the memory engine, whose history ends with the process, publishes
+   * are refused from now on (503 shutting_down): one answered 200 now could reach nobody.
+   */
   shutdown(): void {
+    this.#shuttingDown = true;
+    this.hub.flush();
     for (const s of [...this.hub.sessions()]) s.close(CloseCode.goingAway, 'server shutting down', 'shutdown');
   }
 

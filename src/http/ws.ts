@@ -88,7 +88,7 @@ function registrationIdOf(path: string): string | undefined {
   }
 }
 
-const shuttingDown = (): HeraldError => new HeraldError('overloaded', 'This node is shutting down: connect again (another node will take the connection).');
+const shuttingDown = (): HeraldError => new HeraldError('shutting_down', 'This node is shutting down: connect again (another node will take the connection).');
 
 /**
  * The request target as a path and query: the absolute form (`GET http://host/ws/ID`, which
@@ -218,9 +218,9 @@ export function webSocketUpgrades(app: FastifyInstance, relay: Relay, verify: To
 
   function refuse(socket: Duplex, err: unknown, req: IncomingMessage): void {
     const e = err instanceof HeraldError ? err : new HeraldError('internal');
-    if (e.status >= 500 && e.code !== 'overloaded' && e.code !== 'too_many_connections') relay.log.error({ err, url: req.url }, 'websocket upgrade failed');
+    if (e.status >= 500 && e.code !== 'overloaded' && e.code !== 'shutting_down' && e.code !== 'too_many_connections') relay.log.error({ err, url: req.url }, 'websocket upgrade failed');
     else relay.log.debug({ code: e.code, url: req.url }, e.message);
-    answerRaw(socket, e, e.code === 'overloaded' ? { 'Retry-After': 1 } : {});
+    answerRaw(socket, e, e.code === 'overloaded' || e.code === 'shutting_down' ? { 'Retry-After': 1 } : {});
   }
 
   function upgraded(ws: WebSocket, accepted: Accepted): void {

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { register } from '../helpers/http.js';
+import { register, request } from '../helpers/http.js';
 import { startHerald, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { TestSocket } from '../helpers/ws-client.js';
 
 function busy(ms: number): void {
@@ -93,10 +94,32 @@ describe('overload admission (HERALD_OVERLOAD_DELAY)', () => {
     assert.equal(srv.herald.relay.hub.size, 0, 'no refused upgrade became a session');
     for (const c of conns) c.socket.destroy();
 
-    // Caught up: the same registrations connect, and registering works.
+    // Caught up (within a tick or two of the admission timer): registering works again, and the
+    // same registrations connect.
+    await waitFor('registrations admitted again', async () => (await request(srv.base, 'POST', '/register', { user_id: 'late', topics: ['room'] })).status === 200, 3000);
     const sockets = await Promise.all(regs.map((r) => TestSocket.open(r.url)));
     assert.equal(srv.herald.relay.hub.size, 3);
-    await register(srv.base, 'late', ['room']);
     await Promise.all(sockets.map((s) => s.closeAndWait()));
+  });
+});
+
+describe('shutting down (memory engine)', () => {
+  it('writes what the hub holds, closes sockets with 1001, then refuses publishes with 503 shutting_down', async () => {
+    const srv = await startHerald();
+    try {
+      const reg = await register(srv.base, 'leaving', ['news']);
+      const ws = await TestSocket.open(reg.url);
+      const closed = ws.closed;
+      // Published and queued in the hub, not yet flushed (that waits for the next check phase).
+      await srv.herald.relay.publish({ topic: 'news', kind: 'text', body: 'last words' });
+      srv.herald.relay.shutdown();
+      assert.equal((await ws.next()).data, 'last words');
+      assert.equal((await closed).code, 1001);
+      const r = await request(srv.base, 'POST', '/publish', { topic: 'news', message: 'into the void' });
+      assert.equal(r.status, 503);
+      assert.equal((r.body as { error: string }).error, 'shutting_down');
+    } finally {
+      await srv.close();
+    }
   });
 });
