@@ -1,5 +1,6 @@
 // Renders a BenchReport as one self-contained HTML page: inline SVG bar charts (Herald next to
 // the baseline) and a table of every case's medians. No scripts, no external assets.
+import { judge } from './targets.js';
 import { formatMetric, metricInfo, type MetricName } from './metrics.js';
 import type { BenchReport, CaseSummary } from './report.js';
 import type { Target } from './servers.js';
@@ -145,11 +146,12 @@ function stormTable(report: BenchReport): string {
 }
 
 function caseTable(report: BenchReport): string {
-  const head = `<tr><th>case</th><th>target</th><th>runs</th>${tableMetrics
+  const head = `<tr><th>case</th><th>server</th><th>runs</th><th>goal (issues 7, 18)</th>${tableMetrics
     .map((m) => `<th>${escape(metricInfo[m].label)}</th>`)
     .join('')}</tr>`;
   const body = report.summary.filter((c) => c.scenario !== 'storm').flatMap((c) => {
-    if (c.skipped !== undefined) return [`<tr><td>${escape(c.name)}</td><td colspan="${tableMetrics.length + 2}">skipped: ${escape(c.skipped)}</td></tr>`];
+    if (c.skipped !== undefined) return [`<tr><td>${escape(c.name)}</td><td colspan="${tableMetrics.length + 3}">skipped: ${escape(c.skipped)}</td></tr>`];
+    const goal = judge(c);
     const lines: string[] = [];
     for (const target of ['herald', 'baseline'] as const) {
       const m = c.medians[target];
@@ -158,14 +160,15 @@ function caseTable(report: BenchReport): string {
         const bad = name === 'lost' && (m.lost ?? 0) > 0;
         return `<td${bad ? ' class="bad"' : ''}>${escape(formatMetric(name, m[name]))}</td>`;
       });
-      lines.push(`<tr><td>${escape(c.name)}</td><td>${target}</td><td>${c.runs[target] ?? 0}</td>${cells.join('')}</tr>`);
+      const goalCell = target === 'herald' ? `${escape(goal.target)} ${goal.verdict}` : '';
+      lines.push(`<tr><td>${escape(c.name)}</td><td>${target}</td><td>${c.runs[target] ?? 0}</td><td>${goalCell}</td>${cells.join('')}</tr>`);
     }
     if (Object.keys(c.ratios).length > 0) {
       const cells = tableMetrics.map((name) => {
         const r = c.ratios[name];
         return `<td>${r === undefined || name === 'lost' ? '' : `${r.toFixed(r < 0.1 ? 3 : 2)}×`}</td>`;
       });
-      lines.push(`<tr class="ratio"><td>${escape(c.name)}</td><td>herald / baseline</td><td></td>${cells.join('')}</tr>`);
+      lines.push(`<tr class="ratio"><td>${escape(c.name)}</td><td>herald / baseline</td><td></td><td></td>${cells.join('')}</tr>`);
     }
     return lines;
   });

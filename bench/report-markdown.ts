@@ -1,6 +1,7 @@
 // The summary as a Markdown table (printed at the end of a run, pasted into BENCHMARKS.md).
 import { formatMetric, type MetricName, type Metrics } from './metrics.js';
 import type { BenchReport, CaseSummary } from './report.js';
+import { judge } from './targets.js';
 
 // The headline figure of each scenario, the one its target is written against.
 const headline: Record<CaseSummary['scenario'], readonly MetricName[]> = {
@@ -57,14 +58,15 @@ export function stormTable(cases: readonly CaseSummary[]): string[] {
   const f = (name: MetricName, m: Metrics | undefined): string => formatMetric(name, m?.[name]);
   const lines = [
     '',
-    '| storm case | all recovered after (node listening -> last) | per client p50 · p99 | attempts / client · 503s · no answer | listen-queue overflows (machine) | node CPU / reconnect · CPU % | node peak RSS · Redis used | down (signal -> listening) | lost · dup · out of order (of deliveries); gone with a memory node | load gen CPU |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| storm case | target | all recovered after (node listening -> last) | per client p50 · p99 | attempts / client · 503s · no answer | listen-queue overflows (machine) | node CPU / reconnect · CPU % | node peak RSS · Redis used | down (signal -> listening) | lost · dup · out of order (of deliveries); gone with a memory node | load gen CPU |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of cases) {
     const m = c.medians.herald;
+    const goal = judge(c);
     const notBack = (m?.notRecovered ?? 0) > 0 ? ` (**${f('notRecovered', m)} not recovered**)` : '';
     lines.push(
-      `| ${c.name} | ${f('recoveryMs', m)}${notBack} | ${f('reconnectP50Ms', m)} · ${f('reconnectP99Ms', m)} | ${f('attemptsPerClient', m)} · ${f('refused503', m)} · ${f('failedTcp', m)} | ${f('listenOverflows', m)} | ` +
+      `| ${c.name} | lost ${goal.target} ${goal.verdict} | ${f('recoveryMs', m)}${notBack} | ${f('reconnectP50Ms', m)} · ${f('reconnectP99Ms', m)} | ${f('attemptsPerClient', m)} · ${f('refused503', m)} · ${f('failedTcp', m)} | ${f('listenOverflows', m)} | ` +
         `${f('serverUsPerReconnect', m)} · ${f('serverCpuPct', m)} | ${f('serverPeakRssMiB', m)} · ${f('redisUsedMemoryMiB', m)} | ${f('downMs', m)} | ` +
         `${f('lost', m)} · ${f('duplicates', m)} · ${f('outOfOrder', m)} (of ${f('deliveries', m)}); ${f('lostWithNode', m)} | ${f('loadgenCpuPct', m)} |`,
     );
@@ -74,20 +76,21 @@ export function stormTable(cases: readonly CaseSummary[]): string[] {
 
 export function renderMarkdown(report: BenchReport): string {
   const lines = [
-    '| case | Herald (median) | baseline (median) | Herald / baseline | lost H / B | load gen CPU H / B |',
-    '|---|---|---|---|---|---|',
+    '| case | target | Herald (median) | baseline (median) | Herald / baseline | lost H / B | load gen CPU H / B |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const c of report.summary) {
     if (c.scenario === 'cluster' || c.scenario === 'storm') continue;
     if (c.skipped !== undefined) {
-      lines.push(`| ${c.name} | skipped: ${c.skipped} | | | | |`);
+      lines.push(`| ${c.name} | | skipped: ${c.skipped} | | | | |`);
       continue;
     }
     const h = c.medians.herald;
     const b = c.medians.baseline;
     const lost = `${h?.lost ?? '–'} / ${b?.lost ?? '–'}`;
     const loadgen = `${formatMetric('loadgenCpuPct', h?.loadgenCpuPct)} / ${formatMetric('loadgenCpuPct', b?.loadgenCpuPct)}`;
-    lines.push(`| ${c.name} | ${describe(c, h) || '–'} | ${describe(c, b) || '–'} | ${ratio(c)} | ${lost} | ${loadgen} |`);
+    const { target, verdict } = judge(c);
+    lines.push(`| ${c.name} | ${target} ${verdict} | ${describe(c, h) || '–'} | ${describe(c, b) || '–'} | ${ratio(c)} | ${lost} | ${loadgen} |`);
   }
   lines.push(...clusterTable(report.summary.filter((c) => c.scenario === 'cluster')));
   lines.push(...stormTable(report.summary.filter((c) => c.scenario === 'storm')));
