@@ -242,16 +242,28 @@ export class RedisBroker implements Broker {
 
   async #resubscribe(): Promise<void> {
     if (this.#closed) return;
-    const topics = this.topics();
+    const topics: string[] = [];
     try {
       await this.#sub.subscribe(this.#keys.control());
       // ioredis re-sends a Cluster's SSUBSCRIBEs itself (per shard, on its slot refresh);
-      // a standalone connection starts empty and gets every wanted channel again.
+      // a standalone connection starts empty and gets every wanted channel again. Topics wanted
+      // while these commands were on their way (a restarted node's clients join at once) sent
+      // no SUBSCRIBE of their own: the loop goes on until none is left, and only then is the
+      // subscriber ready (after which each new topic subscribes itself).
       if (!this.#link.cluster) {
-        for (let i = 0; i < topics.length; i += 500) {
-          const channels = topics.slice(i, i + 500).map((t) => this.#keys.channel(t));
-          if (channels.length > 0) await this.#sub.subscribe(...channels);
+        const sent = new Set<string>();
+        for (;;) {
+          const todo = this.topics().filter((t) => !sent.has(t));
+          if (todo.length === 0) break;
+          for (let i = 0; i < todo.length; i += 500) {
+            const chunk = todo.slice(i, i + 500);
+            await this.#sub.subscribe(...chunk.map((t) => this.#keys.channel(t)));
+            for (const t of chunk) sent.add(t);
+          }
         }
+        topics.push(...sent);
+      } else {
+        topics.push(...this.topics());
       }
     } catch (err) {
       this.#o.log.warn({ err: (err as Error).message }, 'redis resubscribe failed; retrying on the next reconnect');
