@@ -233,13 +233,13 @@ export function webSocketUpgrades(app: FastifyInstance, relay: Relay, verify: To
     relay.log.debug({ protocol, token: client.expiresAt !== undefined }, 'socket connected');
   }
 
-  async function setUp(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, query: URLSearchParams | undefined): Promise<void> {
+  /** `id`: the registration of /ws/:id; undefined for /ws?token=. */
+  async function setUp(req: IncomingMessage, socket: Duplex, head: Buffer, id: string | undefined, query: URLSearchParams | undefined): Promise<void> {
     admission.begin();
     let accepted: Accepted;
     try {
       admit(req);
-      if (path === '/ws') accepted = await byToken(query);
-      else accepted = await byRegistration(registrationIdOf(path) ?? '', query);
+      accepted = id === undefined ? await byToken(query) : await byRegistration(id, query);
       // Again after the awaits: setups in flight together must not pass the limit.
       if (relay.hub.size >= config.maxConnections) throw new HeraldError('too_many_connections');
       if (stopped) throw shuttingDown();
@@ -283,7 +283,9 @@ export function webSocketUpgrades(app: FastifyInstance, relay: Relay, verify: To
     const url = originForm(req.url ?? '/');
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const isEndpoint = path === '/ws' || (path.startsWith('/ws/') && registrationIdOf(path) !== undefined);
+    // The path is decoded once: the token endpoint, a registration's, or neither.
+    const id = path.startsWith('/ws/') ? registrationIdOf(path) : undefined;
+    const isEndpoint = path === '/ws' || id !== undefined;
     if (!isEndpoint || req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') {
       throughFastify(req, socket);
       return;
@@ -296,7 +298,7 @@ export function webSocketUpgrades(app: FastifyInstance, relay: Relay, verify: To
       return;
     }
     const query = q < 0 ? undefined : new URLSearchParams(url.slice(q + 1));
-    setUp(req, socket, head, path, query).catch((err: unknown) => refuse(socket, err, req));
+    setUp(req, socket, head, id, query).catch((err: unknown) => refuse(socket, err, req));
   }
 
   return {
